@@ -1,0 +1,110 @@
+// TurboQuant on vectors: norm + random rotation + per-coordinate Lloyd-Max codes, with three
+// inner-product estimators (mse, prod, corrected). The scalar reference every kernel must match.
+#ifndef TQ_ENGINE_TURBO_QUANTIZER_H_
+#define TQ_ENGINE_TURBO_QUANTIZER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/codebook.h"
+#include "engine/qjl.h"
+#include "engine/rotation.h"
+
+namespace tq {
+
+// mse:       paper Algorithm 1; estimate |x| <P q, y_hat> (biased low: 2/pi at 1 bit).
+// prod:      paper Algorithm 2; mse at b-1 bits + 1-bit QJL of the residual; unbiased.
+// corrected: mse codes, and |x| / <y, y_hat> stored in place of |x|; unbiased under Haar.
+enum class Variant { kMse, kProd, kCorrected };
+std::string_view VariantName(Variant variant);
+absl::StatusOr<Variant> ParseVariant(std::string_view name);
+
+// How `corrected` picks codes: nearest centroid, or the cosine-optimal sweep.
+enum class CorrectedEncoder { kNearest, kMaxCosine };
+std::string_view CorrectedEncoderName(CorrectedEncoder encoder);
+absl::StatusOr<CorrectedEncoder> ParseCorrectedEncoder(std::string_view name);
+
+struct QuantizerOptions {
+  int dim = 0;
+  int bits = 4;  // total bits per coordinate, 1..4
+  Variant variant = Variant::kCorrected;
+  RotationKind rotation = RotationKind::kFast;
+  uint64_t seed = 42;
+  QjlTransform qjl = QjlTransform::kOrthogonal;             // prod only
+  CorrectedEncoder encoder = CorrectedEncoder::kMaxCosine;  // corrected only
+};
+
+// Codes and per-vector floats of n vectors. Per vector: code_bytes bytes holding the
+// mse-stage codes (mse_bits per coordinate, bit-packed) and, for prod, d QJL sign bits after
+// them (each part starts on a byte); plus `scale` (|x|, or |x| / <y, y_hat> for corrected)
+// and, for prod only, `residual_norm` |r|.
+struct EncodedVectors {
+  int64_t size = 0;
+  int code_bytes = 0;
+  std::vector<uint8_t> codes;
+  std::vector<float> scale;
+  std::vector<float> residual_norm;
+
+  const uint8_t* code(int64_t i) const { return codes.data() + i * code_bytes; }
+};
+
+// A query rotated once (P q) and, for prod, projected (S P q).
+struct PreparedQuery {
+  std::vector<float> rotated;
+  std::vector<float> projected;
+};
+
+class TurboQuantizer {
+ public:
+  static absl::StatusOr<std::unique_ptr<TurboQuantizer>> Create(const QuantizerOptions& options);
+
+  const QuantizerOptions& options() const { return options_; }
+  int dim() const { return options_.dim; }
+  // Bits per coordinate of the Lloyd-Max stage: b, or b - 1 for prod (0 at b = 1).
+  int mse_bits() const { return mse_bits_; }
+  int code_bytes() const { return code_bytes_; }
+  // Per-vector floats stored beside the codes: 1, or 2 for prod.
+  int floats_per_vector() const { return options_.variant == Variant::kProd ? 2 : 1; }
+  // Bits per vector counted honestly: codes plus every per-vector float.
+  int64_t bits_per_vector() const { return 8LL * code_bytes_ + 32LL * floats_per_vector(); }
+  const Codebook* codebook() const { return codebook_.get(); }  // null when mse_bits() == 0
+  const Rotation& rotation() const { return *rotation_; }
+
+  // Encodes n row-major vectors (OpenMP over the batch; threads <= 0 means the default).
+  // Rejects NaN/Inf with InvalidArgument naming the row; nothing is written on error.
+  absl::Status Encode(const float* x, int64_t n, EncodedVectors* out, int threads = 0) const;
+
+  // For vectors [begin, begin + count): writes z (count x dim) with <P q, z_i> equal to the
+  // estimate of <q, x_i> for every q: the decoded vector in the rotated space, scale and QJL
+  // term included.
+  void DecodeRotated(const EncodedVectors& encoded, int64_t begin, int64_t count,
+                     float* z) const;
+  // x_hat = P^T z: the reconstructions in the original space.
+  void Decode(const EncodedVectors& encoded, int64_t begin, int64_t count, float* x_hat) const;
+
+  PreparedQuery PrepareQuery(const float* q) const;
+  // The reference estimator of <q, x_i>, straight from the packed code.
+  float EstimateInnerProduct(const PreparedQuery& query, const EncodedVectors& encoded,
+                             int64_t i) const;
+
+ private:
+  explicit TurboQuantizer(const QuantizerOptions& options) : options_(options) {}
+  void EncodeRotated(const float* y, uint8_t* code, float* mse_codes, uint8_t* scratch,
+                     float norm, float* scale, float* residual_norm) const;
+
+  QuantizerOptions options_;
+  int mse_bits_ = 0;
+  int mse_bytes_ = 0;  // bytes of the mse-stage codes inside code_bytes_
+  int code_bytes_ = 0;
+  std::shared_ptr<const Codebook> codebook_;
+  std::unique_ptr<Rotation> rotation_;
+  std::unique_ptr<Qjl> qjl_;
+};
+
+}  // namespace tq
+
+#endif  // TQ_ENGINE_TURBO_QUANTIZER_H_
