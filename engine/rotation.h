@@ -41,6 +41,12 @@ class Rotation {
 // (about a second at d = 1536) and O(d^2) per vector; `fast` is instant and O(d log d).
 absl::StatusOr<std::unique_ptr<Rotation>> MakeRotation(RotationKind kind, int dim, uint64_t seed);
 
+// The same rotation, shared: while any holder keeps it alive, asking again for the same
+// (kind, dim, seed) returns it instead of building another (a haar matrix at d = 1536 is
+// 19 MB and a second to build). Thread-safe.
+absl::StatusOr<std::shared_ptr<const Rotation>> SharedRotation(RotationKind kind, int dim,
+                                                               uint64_t seed);
+
 }  // namespace tq
 
 #endif  // TQ_ENGINE_ROTATION_H_

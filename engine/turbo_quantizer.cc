@@ -77,8 +77,8 @@ absl::StatusOr<std::unique_ptr<TurboQuantizer>> TurboQuantizer::Create(
   }
   q->mse_bytes_ = static_cast<int>(PackedBytes(d, q->mse_bits_));
   q->code_bytes_ = q->mse_bytes_;
-  absl::StatusOr<std::unique_ptr<Rotation>> rotation =
-      MakeRotation(options.rotation, d, DeriveSeed(options.seed, kSeedPurposeRotation));
+  absl::StatusOr<std::shared_ptr<const Rotation>> rotation =
+      SharedRotation(options.rotation, d, DeriveSeed(options.seed, kSeedPurposeRotation));
   if (!rotation.ok()) return rotation.status();
   q->rotation_ = *std::move(rotation);
   if (options.variant == Variant::kProd) {

@@ -101,7 +101,7 @@ class TurboQuantizer {
   int mse_bytes_ = 0;  // bytes of the mse-stage codes inside code_bytes_
   int code_bytes_ = 0;
   std::shared_ptr<const Codebook> codebook_;
-  std::unique_ptr<Rotation> rotation_;
+  std::shared_ptr<const Rotation> rotation_;
   std::unique_ptr<Qjl> qjl_;
 };
 
