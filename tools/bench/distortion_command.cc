@@ -31,7 +31,7 @@ ABSL_FLAG(int, queries, 32, "queries paired with every vector for D_prod and the
 ABSL_FLAG(std::string, rotation, "haar", "haar (the paper's) or fast");
 ABSL_FLAG(std::string, variants, "mse,prod,corrected",
           "comma-separated: mse, prod (Gaussian QJL, the paper's), prod-orthogonal (orthogonal "
-          "QJL), corrected (max-cosine encoder), corrected-nearest");
+          "QJL), corrected (nearest-centroid encoder), corrected-max-cosine");
 ABSL_FLAG(std::string, data, "",
           "ann-benchmarks HDF5 file: vectors from --dataset, queries from its `test` rows");
 ABSL_FLAG(std::string, dataset, "train", "dataset of --data holding the vectors");
@@ -58,15 +58,15 @@ absl::StatusOr<VariantSpec> ParseVariantSpec(const std::string& name) {
   }
   if (name == "corrected") {
     return VariantSpec{name, Variant::kCorrected, QjlTransform::kGaussian,
-                       CorrectedEncoder::kMaxCosine};
-  }
-  if (name == "corrected-nearest") {
-    return VariantSpec{name, Variant::kCorrected, QjlTransform::kGaussian,
                        CorrectedEncoder::kNearest};
+  }
+  if (name == "corrected-max-cosine") {
+    return VariantSpec{name, Variant::kCorrected, QjlTransform::kGaussian,
+                       CorrectedEncoder::kMaxCosine};
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "--variants: unknown variant '", name,
-      "' (expected mse, prod, prod-orthogonal, corrected or corrected-nearest)"));
+      "' (expected mse, prod, prod-orthogonal, corrected or corrected-max-cosine)"));
 }
 
 struct Row {
