@@ -48,6 +48,9 @@ class Codebook {
     return static_cast<uint8_t>(index);
   }
 
+  // Quantize() for n values at once with the active SIMD kernel (identical results).
+  void QuantizeMany(const float* values, int64_t n, uint8_t* indices) const;
+
   // Builds the codebook without the cache (what Get() calls); exposed for tests.
   static absl::StatusOr<Codebook> Compute(int dim, int bits);
 

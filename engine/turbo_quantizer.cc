@@ -146,10 +146,8 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
             dot = cosine->Encode(y, indices.data());
           } else {
             const std::span<const float> c = codebook_->centroids();
-            for (int j = 0; j < d; ++j) {
-              indices[j] = codebook_->Quantize(y[j]);
-              dot += static_cast<double>(y[j]) * c[indices[j]];
-            }
+            codebook_->QuantizeMany(y, d, indices.data());
+            for (int j = 0; j < d; ++j) dot += static_cast<double>(y[j]) * c[indices[j]];
           }
           PackCodes(indices.data(), d, mse_bits_, code);
         }
