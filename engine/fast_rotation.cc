@@ -16,7 +16,7 @@ FastRotation::FastRotation(int dim, uint64_t seed) : Rotation(dim, seed) {
   const int window = 1 << log2_window_;
   window_scale_ = static_cast<float>(1.0 / std::sqrt(static_cast<double>(window)));
   Rng rng(seed);
-  rounds_.resize(kRounds);
+  rounds_.resize(window == dim ? kRoundsPowerOfTwo : kRoundsOtherwise);
   for (Round& round : rounds_) {
     round.signed_scale.resize(dim);
     for (int i = 0; i < dim; ++i) {

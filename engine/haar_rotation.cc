@@ -58,13 +58,16 @@ std::vector<double> HaarOrthogonalMatrix(int dim, uint64_t seed) {
     v[0] -= alpha;
     const double v_norm = std::sqrt(Dot(v, v, len));
     for (int i = 0; i < len; ++i) v[i] /= v_norm;
-#pragma omp parallel for schedule(static)
+    // Threads only pay off for big steps: a parallel region per step costs microseconds,
+    // and far more when the cores are shared.
+    const int64_t work = static_cast<int64_t>(len) * (d - k - 1);
+#pragma omp parallel for schedule(static) if (work > (1 << 18))
     for (int j = k + 1; j < d; ++j) Reflect(v, &columns[static_cast<size_t>(j) * d + k], len);
   }
 
   // Column j of Q = H_0 H_1 ... H_{d-1} e_j, times sign(R_jj) (the sign fix).
   std::vector<double> q(dd);
-#pragma omp parallel for schedule(dynamic, 8)
+#pragma omp parallel for schedule(dynamic, 8) if (d >= 256)
   for (int j = 0; j < d; ++j) {
     std::vector<double> w(d, 0.0);
     w[j] = 1.0;

@@ -58,8 +58,14 @@ double AdaptiveIntegral(const F& f, double a, double b, double tolerance, int de
 
 SphereDensity::SphereDensity(int dim) : dim_(dim) {
   assert(dim >= 2);
-  log_normalizer_ = std::lgamma(0.5 * dim) - 0.5 * std::log(std::numbers::pi) -
-                    std::lgamma(0.5 * (dim - 1));
+  // log C_d = lgamma(x + 1/2) - lgamma(x) - log(pi)/2 with x = (d-1)/2. The difference of
+  // two large lgamma values loses ~1e-10 at d = 1e5, so large d uses the asymptotic series
+  // 0.5 log x - 1/(8x) + 1/(192 x^3) + O(x^-5) (its next term is below 1e-18 for x >= 1000).
+  const double x = 0.5 * (dim - 1);
+  const double log_gamma_ratio =
+      x >= 1000 ? 0.5 * std::log(x) - 1.0 / (8 * x) + 1.0 / (192 * x * x * x)
+                : std::lgamma(x + 0.5) - std::lgamma(x);
+  log_normalizer_ = log_gamma_ratio - 0.5 * std::log(std::numbers::pi);
   normalizer_ = std::exp(log_normalizer_);
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -95,12 +96,17 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
                                     int threads) const {
   const int d = dim();
   if (n < 0) return absl::InvalidArgumentError("encode: negative vector count");
+  // Everything is validated before anything is written, so a rejected batch stores nothing.
   for (int64_t i = 0; i < n; ++i) {
     for (int j = 0; j < d; ++j) {
       if (!std::isfinite(x[i * d + j])) {
         return absl::InvalidArgumentError(
             absl::StrCat("encode: vector ", i, " has a non-finite value at coordinate ", j));
       }
+    }
+    if (!(Norm(x + i * d, d) <= std::numeric_limits<float>::max())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("encode: vector ", i, " has a norm above the float range"));
     }
   }
   out->size = n;
@@ -129,12 +135,13 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t begin = chunk * kChunkRows;
       const int64_t rows = std::min(kChunkRows, n - begin);
-      std::vector<float> norms(rows);
+      std::vector<double> norms(rows);
       for (int64_t r = 0; r < rows; ++r) {
         const float* v = x + (begin + r) * d;
-        norms[r] = static_cast<float>(Norm(v, d));
-        const float inverse = norms[r] > 0 ? 1.0f / norms[r] : 0.0f;
-        for (int j = 0; j < d; ++j) unit[r * d + j] = v[j] * inverse;
+        norms[r] = Norm(v, d);
+        // In double: 1/|x| overflows float for |x| < 1/FLT_MAX (tiny but valid vectors).
+        const double inverse = norms[r] > 0 ? 1.0 / norms[r] : 0.0;
+        for (int j = 0; j < d; ++j) unit[r * d + j] = static_cast<float>(v[j] * inverse);
       }
       rotation_->Apply(unit.data(), rows, rotated.data());
       for (int64_t r = 0; r < rows; ++r) {
@@ -153,14 +160,14 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
         }
         switch (options_.variant) {
           case Variant::kMse:
-            out->scale[begin + r] = norms[r];
+            out->scale[begin + r] = static_cast<float>(norms[r]);
             break;
           case Variant::kCorrected:
             // dot > 0 unless y = 0 (a zero vector): then the estimate is 0 as it should be.
             out->scale[begin + r] = dot > 0 ? static_cast<float>(norms[r] / dot) : 0.0f;
             break;
           case Variant::kProd: {
-            out->scale[begin + r] = norms[r];
+            out->scale[begin + r] = static_cast<float>(norms[r]);
             float* res = residual.data() + r * d;
             for (int j = 0; j < d; ++j) {
               res[j] = y[j] - (mse_bits_ > 0 ? codebook_->centroids()[indices[j]] : 0.0f);

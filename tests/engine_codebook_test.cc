@@ -92,28 +92,27 @@ TEST(SphereDensityTest, PdfOutsideSupportIsZero) {
 TEST(SphereDensityTest, MassAndMomentsAgreeWithSimpsonOfPdf) {
   const SphereDensity density(20);
   auto pdf = [&](double t) { return density.Pdf(t); };
-  for (auto [a, b] : {std::pair{-0.3, 0.5}, std::pair{0.1, 0.2}, std::pair{-1.0, -0.4},
-                      std::pair{0.35, 1.0}}) {
+  for (auto [a, b] :
+       {std::pair{-0.3, 0.5}, std::pair{0.1, 0.2}, std::pair{-1.0, -0.4}, std::pair{0.35, 1.0}}) {
     SCOPED_TRACE(testing::Message() << "[" << a << ", " << b << "]");
     EXPECT_NEAR(density.Mass(a, b), Simpson(pdf, a, b, 20000), 1e-12);
     EXPECT_NEAR(density.FirstMoment(a, b),
                 Simpson([&](double t) { return t * density.Pdf(t); }, a, b, 20000), 1e-12);
   }
   EXPECT_NEAR(density.MeanAbs(),
-              2.0 * Simpson([&](double t) { return t * density.Pdf(t); }, 0.0, 1.0, 20000),
-              1e-12);
+              2.0 * Simpson([&](double t) { return t * density.Pdf(t); }, 0.0, 1.0, 20000), 1e-12);
   // Second moment: E[T^2] = 1/d exactly.
-  EXPECT_NEAR(Simpson([&](double t) { return t * t * density.Pdf(t); }, -1.0, 1.0, 20000),
-              1.0 / 20, 1e-12);
+  EXPECT_NEAR(Simpson([&](double t) { return t * t * density.Pdf(t); }, -1.0, 1.0, 20000), 1.0 / 20,
+              1e-12);
 }
 
 TEST(SphereDensityTest, MeanAbsApproachesGaussianValue) {
   // E|T| sqrt(d) / sqrt(2/pi) - 1, from mpmath: 8.1384e-5 at 3072, 1.6277e-4 at 1536.
   const double gaussian = std::sqrt(2.0 / kPi);
-  EXPECT_NEAR(SphereDensity(3072).MeanAbs() * std::sqrt(3072.0) / gaussian,
-              1.00008138351835497, 1e-12);
-  EXPECT_NEAR(SphereDensity(1536).MeanAbs() * std::sqrt(1536.0) / gaussian,
-              1.00016277365136225, 1e-12);
+  EXPECT_NEAR(SphereDensity(3072).MeanAbs() * std::sqrt(3072.0) / gaussian, 1.00008138351835497,
+              1e-12);
+  EXPECT_NEAR(SphereDensity(1536).MeanAbs() * std::sqrt(1536.0) / gaussian, 1.00016277365136225,
+              1e-12);
 }
 
 // ---- Codebook: closed forms and reference values ----
@@ -151,8 +150,8 @@ TEST(CodebookTest, OneBitCentroidIsMeanAbs) {
   EXPECT_NEAR(MustCompute(2, 1).centroids_f64()[1], 2.0 / kPi, 1e-14);
   EXPECT_NEAR(MustCompute(3, 1).centroids_f64()[1], 0.5, 1e-14);
   EXPECT_NEAR(MustCompute(7, 1).centroids_f64()[1], 5.0 / 16.0, 1e-14);
-  EXPECT_NEAR(MustCompute(100000, 1).centroids_f64()[1] * std::sqrt(100000.0),
-              std::sqrt(2.0 / kPi), 1e-5);
+  EXPECT_NEAR(MustCompute(100000, 1).centroids_f64()[1] * std::sqrt(100000.0), std::sqrt(2.0 / kPi),
+              1e-5);
 }
 
 TEST(CodebookTest, DimensionThreeIsTheUniformQuantizer) {
@@ -181,15 +180,16 @@ TEST(CodebookTest, MatchesHighPrecisionReferenceLevels) {
   const std::vector<Reference> references = {
       {3072, 2, {0.452766568886318944, 1.51019979243564178}},
       {100000, 2, {0.452779621163274618, 1.51041091703383456}},
-      {3072, 3, {0.24506633586141301, 0.75589376248463341, 1.3436035983824009,
-                 2.1510862453624834}},
-      {3072, 4, {0.12837326880201561, 0.3879787363420041, 0.65662797958068998,
-                 0.94212118111598715, 1.2558767807040768, 1.6174711742639277,
-                 2.0680454407946312, 2.7307422218564476}},
+      {3072, 3, {0.24506633586141301, 0.75589376248463341, 1.3436035983824009, 2.1510862453624834}},
+      {3072,
+       4,
+       {0.12837326880201561, 0.3879787363420041, 0.65662797958068998, 0.94212118111598715,
+        1.2558767807040768, 1.6174711742639277, 2.0680454407946312, 2.7307422218564476}},
       {1536, 2, {0.45275309006396736, 1.5099819868562196}},
-      {1536, 4, {0.12835150907450408, 0.38790918068499216, 0.65649686624079838,
-                 0.94190197487028115, 1.2555225279999299, 1.6168963308087375,
-                 2.0670744967875518, 2.7288970876707298}},
+      {1536,
+       4,
+       {0.12835150907450408, 0.38790918068499216, 0.65649686624079838, 0.94190197487028115,
+        1.2555225279999299, 1.6168963308087375, 2.0670744967875518, 2.7288970876707298}},
   };
   for (const Reference& ref : references) {
     SCOPED_TRACE(testing::Message() << "d=" << ref.dim << " b=" << ref.bits);
@@ -292,8 +292,8 @@ TEST(CodebookTest, DistortionDecreasesWithBitsAndApproachesGaussian) {
   // Gaussian Lloyd-Max MSE: 0.3634, 0.1175, 0.03454, 0.009497.
   const double gaussian[] = {1 - 2 / kPi, 0.11748, 0.034548, 0.0094963};
   // The finite-d correction is O(1/d): about 1% at d = 200, 0.1% at d = 1536.
-  for (auto [d, tolerance] : {std::pair{200, 0.02}, std::pair{1536, 0.002},
-                              std::pair{3072, 0.001}}) {
+  for (auto [d, tolerance] :
+       {std::pair{200, 0.02}, std::pair{1536, 0.002}, std::pair{3072, 0.001}}) {
     double previous = 1.0;
     for (int b = 1; b <= 4; ++b) {
       SCOPED_TRACE(testing::Message() << "d=" << d << " b=" << b);
