@@ -1,0 +1,118 @@
+// Packing per-coordinate codes into the fast-scan block layout and back (exactly, b = 3 too).
+// Not on the query path: blocks are packed once at ingest.
+//
+// Byte order: FAISS's pq4 fast-scan packing, applied to nibble groups. Chunk p (32 bytes)
+// carries table groups 2p and 2p + 1 of all 32 vectors:
+//   bytes  0..15: group 2p,     bytes 16..31: group 2p + 1;
+//   in each 16-byte half, byte 2i holds lane i (low nibble) and lane i + 16 (high nibble),
+//   byte 2i + 1 holds lane i + 8 (low nibble) and lane i + 24 (high nibble).
+// Why this and not "byte k = vector k, group 2p in low nibbles, 2p + 1 in high nibbles":
+// - the tables a chunk needs are then T_2p | T_2p+1, 32 contiguous bytes of the quantized
+//   table array, so AVX2 loads them with one plain load (AVX-512: chunks p, p + 1 and
+//   T_2p..T_2p+3 in one 64-byte load) -- no per-128-bit-lane broadcasts, and tables take
+//   16 bytes per group in L1 instead of 32 pre-replicated;
+// - each vpshufb result is a 16-bit lane pair (lane i, lane i + 8), so the uint16
+//   accumulation trick (sum all 16 bits, and separately the high bytes) yields lanes 0..7 and
+//   8..15 already in order: the flush to uint32 needs no unpack or permute.
+// Inside a nibble, coordinate j of a group sits at bits [(j % cpg) * b, ...), low first, like
+// bit_pack.h. b = 3: plane 0 (2 bits, code >> 1) fills the first ceil(ceil(d/2)/2) chunks,
+// plane 1 (1 bit, code & 1) the next ceil(ceil(d/4)/2): exactly 3 bits per coordinate, plus
+// padding to whole nibbles and chunks.
+#include "engine/block_layout.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace tq {
+namespace {
+
+CodePlane MakePlane(int dim, int bits, int first_chunk) {
+  CodePlane plane;
+  plane.bits = bits;
+  plane.coords_per_group = 4 / bits;
+  plane.groups = (dim + plane.coords_per_group - 1) / plane.coords_per_group;
+  plane.first_chunk = first_chunk;
+  plane.chunks = (plane.groups + 1) / 2;
+  return plane;
+}
+
+// Value of coordinate j's code in plane `plane_index` of a `bits`-bit layout.
+inline int PlaneCode(int bits, int plane_index, uint8_t code) {
+  if (bits != 3) return code;
+  return plane_index == 0 ? code >> 1 : code & 1;
+}
+}  // namespace
+
+absl::StatusOr<BlockLayout> BlockLayout::Create(int dim, int bits) {
+  if (dim < 1) return absl::InvalidArgumentError(absl::StrCat("block layout: dimension ", dim));
+  if (bits < 1 || bits > 4) {
+    return absl::InvalidArgumentError(absl::StrCat("block layout: bits ", bits, " outside [1, 4]"));
+  }
+  BlockLayout layout;
+  layout.dim_ = dim;
+  layout.bits_ = bits;
+  if (bits == 3) {
+    layout.planes_[0] = MakePlane(dim, 2, 0);
+    layout.planes_[1] = MakePlane(dim, 1, layout.planes_[0].chunks);
+    layout.num_planes_ = 2;
+  } else {
+    layout.planes_[0] = MakePlane(dim, bits, 0);
+    layout.num_planes_ = 1;
+  }
+  for (int p = 0; p < layout.num_planes_; ++p) {
+    layout.num_chunks_ += layout.planes_[p].chunks;
+    layout.num_groups_ += layout.planes_[p].groups;
+  }
+  return layout;
+}
+
+void PackBlock(const BlockLayout& layout, const uint8_t* indices, int count, uint8_t* block_codes) {
+  assert(count >= 0 && count <= kBlockVectors);
+  std::memset(block_codes, 0, layout.code_bytes_per_block());
+  const int d = layout.dim();
+  for (int p = 0; p < layout.num_planes(); ++p) {
+    const CodePlane& plane = layout.plane(p);
+    const int table0 = 2 * plane.first_chunk;
+    for (int lane = 0; lane < count; ++lane) {
+      const uint8_t* row = indices + static_cast<int64_t>(lane) * d;
+      const int shift = (lane >> 4) * 4;
+      for (int g = 0; g < plane.groups; ++g) {
+        int nibble = 0;
+        const int j0 = g * plane.coords_per_group;
+        const int j1 = std::min(d, j0 + plane.coords_per_group);
+        for (int j = j0; j < j1; ++j) {
+          assert(row[j] < (1 << layout.bits()));
+          nibble |= PlaneCode(layout.bits(), p, row[j]) << ((j - j0) * plane.bits);
+        }
+        block_codes[BlockNibbleByte(table0 + g, lane)] |= static_cast<uint8_t>(nibble << shift);
+      }
+    }
+  }
+}
+
+void UnpackLane(const BlockLayout& layout, const uint8_t* block_codes, int lane, uint8_t* indices) {
+  assert(lane >= 0 && lane < kBlockVectors);
+  const int d = layout.dim();
+  std::memset(indices, 0, d);
+  for (int p = 0; p < layout.num_planes(); ++p) {
+    const CodePlane& plane = layout.plane(p);
+    const int table0 = 2 * plane.first_chunk;
+    const int mask = (1 << plane.bits) - 1;
+    // b = 3: plane 0 holds the top two bits, plane 1 the low bit.
+    const int plane_shift = (layout.bits() == 3 && p == 0) ? 1 : 0;
+    for (int g = 0; g < plane.groups; ++g) {
+      const int nibble = BlockNibble(block_codes, table0 + g, lane);
+      const int j0 = g * plane.coords_per_group;
+      const int j1 = std::min(d, j0 + plane.coords_per_group);
+      for (int j = j0; j < j1; ++j) {
+        indices[j] |=
+            static_cast<uint8_t>(((nibble >> ((j - j0) * plane.bits)) & mask) << plane_shift);
+      }
+    }
+  }
+}
+
+}  // namespace tq
