@@ -30,8 +30,10 @@
 #include <cassert>
 #include <cstring>
 
-// GCC 12's own avx512fintrin.h trips -Wmaybe-uninitialized (_mm512_setzero_si512 et al.).
+// GCC 12's own avx512fintrin.h trips -W(maybe-)uninitialized (_mm512_setzero_si512,
+// _mm512_extracti64x4_epi64 et al.): the intrinsics' undefined-value placeholders.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace tq {
 namespace {
