@@ -75,6 +75,8 @@ class TurboQuantizer {
   int64_t bits_per_vector() const { return 8LL * code_bytes_ + 32LL * floats_per_vector(); }
   const Codebook* codebook() const { return codebook_.get(); }  // null when mse_bits() == 0
   const Rotation& rotation() const { return *rotation_; }
+  // The QJL estimator's constant (prod only; 0 otherwise): <q, r> ~ scale * |r| * <S q, signs>.
+  float qjl_scale() const { return qjl_ ? qjl_->scale() : 0.0f; }
 
   // Encodes n row-major vectors (OpenMP over the batch; threads <= 0 means the default).
   // Rejects NaN/Inf with InvalidArgument naming the row; nothing is written on error.

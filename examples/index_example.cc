@@ -1,0 +1,64 @@
+// Embedding tq::Index: create a 4-bit cosine index, add vectors with ids, search, remove.
+// Built and run by ctest (index_example), so it stays correct as the API evolves.
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "index/index.h"
+
+int main() {
+  constexpr int kDim = 64;
+  constexpr int kCount = 10000;
+
+  tq::IndexOptions options;
+  options.dim = kDim;
+  options.bits = 4;
+  options.metric = tq::Metric::kCosine;
+  options.keep_vectors = tq::KeepVectors::kFloat16;  // enables exact rerank
+  absl::StatusOr<std::unique_ptr<tq::Index>> index = tq::Index::Create(options);
+  if (!index.ok()) {
+    std::fprintf(stderr, "create: %s\n", std::string(index.status().message()).c_str());
+    return 1;
+  }
+
+  // Random vectors; ids 1000, 1001, ... chosen by the caller (omit them to get 0, 1, ...).
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  std::vector<float> vectors(kCount * kDim);
+  for (float& v : vectors) v = normal(rng);
+  std::vector<uint64_t> ids(kCount);
+  for (int i = 0; i < kCount; ++i) ids[i] = 1000 + i;
+  if (absl::Status s = (*index)->Add(vectors, ids); !s.ok()) {
+    std::fprintf(stderr, "add: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+
+  // Two queries: the first is a stored vector, so id 1042 should come first with cosine ~1.
+  std::vector<float> queries(vectors.begin() + 42 * kDim, vectors.begin() + 43 * kDim);
+  for (int j = 0; j < kDim; ++j) queries.push_back(normal(rng));
+  tq::SearchParams params;
+  params.rerank = 50;  // rescore the best 50 candidates with the kept vectors
+  tq::SearchResults results;
+  if (absl::Status s = (*index)->Search(queries, /*k=*/5, params, &results); !s.ok()) {
+    std::fprintf(stderr, "search: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  for (int q = 0; q < results.num_queries; ++q) {
+    std::printf("query %d:", q);
+    for (int i = 0; i < results.k; ++i) {
+      std::printf("  %lld (%.3f)", static_cast<long long>(results.id(q, i)), results.score(q, i));
+    }
+    std::printf("\n");
+  }
+
+  // Removed ids never come back; Compact() reclaims their space.
+  const uint64_t removed = 1042;
+  if (!(*index)->Remove(&removed, 1).ok() || !(*index)->Compact().ok()) return 1;
+  const tq::IndexStats stats = (*index)->stats();
+  std::printf("%lld vectors, %lld bits each (codes + norm), %lld bytes of blocks\n",
+              static_cast<long long>(stats.live), static_cast<long long>(stats.bits_per_vector),
+              static_cast<long long>(stats.block_bytes));
+  return results.id(0, 0) == 1042 ? 0 : 1;
+}

@@ -1,0 +1,455 @@
+// Index: validation, encoding outside the locks, publishing under a short exclusive lock,
+// tombstones, compaction, and search (8-bit scan -> exact estimator -> optional rerank).
+#include "index/index.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <shared_mutex>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "engine/lookup_table.h"
+#include "index/block_format.h"
+#include "index/block_store.h"
+#include "index/float16.h"
+#include "index/query_scorer.h"
+#include "index/top_k.h"
+
+namespace tq {
+namespace {
+
+double SquaredNorm(const float* x, int d) {
+  double sum = 0.0;
+  for (int j = 0; j < d; ++j) sum += static_cast<double>(x[j]) * x[j];
+  return sum;
+}
+
+// x / |x| computed as the quantizer does (1 / |x| in double).
+void Normalize(const float* x, int d, float* out) {
+  const double inverse = 1.0 / std::sqrt(SquaredNorm(x, d));
+  for (int j = 0; j < d; ++j) out[j] = static_cast<float>(x[j] * inverse);
+}
+
+int ThreadCount(int requested) { return requested > 0 ? requested : omp_get_max_threads(); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Index>> Index::Create(const IndexOptions& options) {
+  if (absl::Status status = ValidateIndexOptions(options); !status.ok()) return status;
+  std::unique_ptr<Index> index(new Index(options));
+  QuantizerOptions qo;
+  qo.dim = options.dim;
+  qo.bits = options.bits;
+  qo.variant = options.variant;
+  qo.rotation = options.rotation;
+  qo.seed = options.seed;
+  absl::StatusOr<std::unique_ptr<TurboQuantizer>> quantizer = TurboQuantizer::Create(qo);
+  if (!quantizer.ok()) return quantizer.status();
+  index->quantizer_ = *std::move(quantizer);
+  absl::StatusOr<BlockFormat> format =
+      BlockFormat::Create(*index->quantizer_, options.metric == Metric::kL2);
+  if (!format.ok()) return format.status();
+  index->format_ = std::make_unique<BlockFormat>(*std::move(format));
+
+  index->context_ = std::make_unique<ScoringContext>();
+  ScoringContext& context = *index->context_;
+  context.quantizer = index->quantizer_.get();
+  context.format = index->format_.get();
+  context.metric = options.metric;
+  if (const BlockLayout* layout = index->format_->mse_layout()) {
+    absl::StatusOr<LutCodebook> book =
+        LutCodebook::Create(*layout, index->quantizer_->codebook()->centroids());
+    if (!book.ok()) return book.status();
+    index->mse_codebook_ = std::make_unique<LutCodebook>(*std::move(book));
+    context.mse_codebook = index->mse_codebook_.get();
+  }
+  if (const BlockLayout* layout = index->format_->qjl_layout()) {
+    const float signs[2] = {-1.0f, 1.0f};
+    absl::StatusOr<LutCodebook> book = LutCodebook::Create(*layout, signs);
+    if (!book.ok()) return book.status();
+    index->qjl_codebook_ = std::make_unique<LutCodebook>(*std::move(book));
+    context.qjl_codebook = index->qjl_codebook_.get();
+    context.qjl_scale = index->quantizer_->qjl_scale();
+  }
+  index->store_ = std::make_unique<BlockStore>(*index->format_, options.keep_vectors);
+  return index;
+}
+
+Index::Index(const IndexOptions& options) : options_(options) {}
+Index::~Index() = default;
+
+int64_t Index::size() const {
+  std::shared_lock lock(mu_);
+  return store_->live();
+}
+
+IndexStats Index::stats() const {
+  std::shared_lock lock(mu_);
+  const BlockFormat& format = *format_;
+  IndexStats s;
+  s.size = store_->size();
+  s.live = store_->live();
+  s.blocks = store_->num_blocks();
+  s.code_bytes_per_vector = format.code_bytes_per_vector();
+  s.floats_per_vector = format.floats_per_vector();
+  s.bits_per_vector = 8LL * s.code_bytes_per_vector + 32LL * s.floats_per_vector;
+  s.code_bytes = s.size * s.code_bytes_per_vector;
+  s.float_bytes = s.size * 4 * s.floats_per_vector;
+  s.block_bytes = s.blocks * static_cast<int64_t>(format.stride());
+  s.raw_vector_bytes = s.size * static_cast<int64_t>(store_->raw_bytes_per_vector());
+  s.id_bytes = s.size * static_cast<int64_t>(sizeof(uint64_t));
+  return s;
+}
+
+absl::Status Index::CheckVectors(const float* x, int64_t n, const char* what) const {
+  const int d = dim();
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = x + i * d;
+    for (int j = 0; j < d; ++j) {
+      if (ABSL_PREDICT_FALSE(!std::isfinite(row[j]))) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, " ", i, " has a non-finite value at coordinate ", j));
+      }
+    }
+    if (options_.metric == Metric::kCosine && SquaredNorm(row, d) == 0.0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " ", i, " is zero, which has no cosine"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Index::Add(std::span<const float> vectors, std::span<const uint64_t> ids) {
+  if (vectors.size() % dim() != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "add: ", vectors.size(), " floats is not a whole number of vectors of dimension ", dim()));
+  }
+  const int64_t n = static_cast<int64_t>(vectors.size() / dim());
+  if (!ids.empty() && static_cast<int64_t>(ids.size()) != n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("add: ", ids.size(), " ids for ", n, " vectors"));
+  }
+  return Add(vectors.data(), n, ids.empty() ? nullptr : ids.data());
+}
+
+absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
+  if (n < 0) return absl::InvalidArgumentError(absl::StrCat("add: vector count ", n));
+  if (n == 0) return absl::OkStatus();
+  if (vectors == nullptr) return absl::InvalidArgumentError("add: null vectors");
+  const int d = dim();
+  std::lock_guard write(write_mu_);
+
+  // Ids first: everything is checked before anything is stored.
+  std::vector<uint64_t> new_ids(n);
+  if (ids != nullptr) {
+    absl::flat_hash_set<uint64_t> seen;
+    seen.reserve(n);
+    for (int64_t i = 0; i < n; ++i) {
+      if (ids[i] > kMaxIndexId) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("add: id ", ids[i], " of vector ", i, " is above 2^63 - 1"));
+      }
+      if (!seen.insert(ids[i]).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("add: id ", ids[i], " appears twice in the batch"));
+      }
+      if (positions_.contains(ids[i])) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("add: id ", ids[i], " of vector ", i, " is already in the index"));
+      }
+      new_ids[i] = ids[i];
+    }
+  } else {
+    if (next_id_ > kMaxIndexId || static_cast<uint64_t>(n - 1) > kMaxIndexId - next_id_) {
+      return absl::OutOfRangeError("add: automatic ids would pass 2^63 - 1");
+    }
+    for (int64_t i = 0; i < n; ++i) new_ids[i] = next_id_ + i;
+  }
+  if (absl::Status status = CheckVectors(vectors, n, "add: vector"); !status.ok()) return status;
+  if (options_.keep_vectors == KeepVectors::kFloat16) {
+    for (int64_t i = 0; i < n * d; ++i) {
+      // Cosine keeps unit vectors, which always fit.
+      if (options_.metric != Metric::kCosine && std::abs(vectors[i]) > kFloat16Max) {
+        return absl::InvalidArgumentError(absl::StrCat("add: vector ", i / d, " has ", vectors[i],
+                                                       " at coordinate ", i % d,
+                                                       ", beyond float16 (keep_vectors f16)"));
+      }
+    }
+  }
+
+  // Cosine indexes unit vectors; l2 needs |x|^2.
+  std::vector<float> unit;
+  const float* x = vectors;
+  if (options_.metric == Metric::kCosine) {
+    unit.resize(n * d);
+#pragma omp parallel for schedule(static) if (n > 1024)
+    for (int64_t i = 0; i < n; ++i) Normalize(vectors + i * d, d, unit.data() + i * d);
+    x = unit.data();
+  }
+  std::vector<float> squared(n, 0.0f);
+  if (options_.metric == Metric::kL2) {
+    for (int64_t i = 0; i < n; ++i) squared[i] = static_cast<float>(SquaredNorm(x + i * d, d));
+  }
+  EncodedVectors encoded;
+  if (absl::Status status = quantizer_->Encode(x, n, &encoded); !status.ok()) return status;
+
+  // Stage whole blocks: the partial last block rebuilt with its old lanes, then new blocks.
+  // Only writers change the store and we hold write_mu_, so reading it needs no mu_.
+  const BlockStore& store = *store_;
+  const int64_t old_size = store.size();
+  const int existing = static_cast<int>(old_size % kBlockVectors);
+  StagedVectors staged;
+  staged.first_block = old_size / kBlockVectors;
+  staged.num_blocks = (existing + n + kBlockVectors - 1) / kBlockVectors;
+  const size_t stride = format_->stride();
+  staged.blocks.resize(staged.num_blocks * stride);
+#pragma omp parallel if (staged.num_blocks > 8)
+  {
+    BlockBuilder builder(*format_, *quantizer_);
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < staged.num_blocks; ++b) {
+      builder.Reset();
+      int64_t row = b * kBlockVectors - existing;  // first new row of this block
+      if (b == 0) {
+        for (int lane = 0; lane < existing; ++lane) {
+          builder.AddLane(store.block(staged.first_block), lane);
+        }
+        row = 0;
+      }
+      for (; builder.count() < kBlockVectors && row < n; ++row) {
+        builder.AddEncoded(encoded, row, squared[row]);
+      }
+      builder.Finish(staged.blocks.data() + b * stride);
+    }
+  }
+  staged.ids = new_ids;
+  if (options_.keep_vectors == KeepVectors::kFloat32) {
+    staged.raw.resize(n * d * sizeof(float));
+    std::memcpy(staged.raw.data(), x, staged.raw.size());
+  } else if (options_.keep_vectors == KeepVectors::kFloat16) {
+    staged.raw.resize(n * d * sizeof(uint16_t));
+    for (int64_t i = 0; i < n * d; ++i) {
+      const uint16_t half = FloatToHalf(x[i]);
+      std::memcpy(staged.raw.data() + 2 * i, &half, sizeof(half));
+    }
+  }
+
+  {
+    std::unique_lock lock(mu_);
+    store_->Append(staged);
+  }
+  positions_.reserve(positions_.size() + n);
+  for (int64_t i = 0; i < n; ++i) {
+    positions_[new_ids[i]] = old_size + i;
+    next_id_ = std::max(next_id_, new_ids[i] + 1);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Index::Remove(const uint64_t* ids, int64_t n) {
+  if (n < 0) return absl::InvalidArgumentError(absl::StrCat("remove: id count ", n));
+  if (n == 0) return absl::OkStatus();
+  if (ids == nullptr) return absl::InvalidArgumentError("remove: null ids");
+  std::lock_guard write(write_mu_);
+  std::vector<int64_t> positions(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto it = positions_.find(ids[i]);
+    if (it == positions_.end()) {
+      return absl::NotFoundError(absl::StrCat("remove: id ", ids[i], " is not in the index"));
+    }
+    positions[i] = it->second;
+  }
+  {
+    std::unique_lock lock(mu_);
+    for (int64_t pos : positions) store_->Kill(pos);  // a repeated id is killed once
+  }
+  for (int64_t i = 0; i < n; ++i) positions_.erase(ids[i]);
+  return absl::OkStatus();
+}
+
+absl::Status Index::Compact() {
+  std::lock_guard write(write_mu_);
+  const BlockStore& old = *store_;
+  if (old.live() == old.size()) return absl::OkStatus();
+  auto fresh = std::make_unique<BlockStore>(*format_, options_.keep_vectors);
+  BlockBuilder builder(*format_, *quantizer_);
+  const size_t stride = format_->stride();
+  const size_t raw_bytes = old.raw_bytes_per_vector();
+  // Survivors keep their order, so ties between them break the same way as before.
+  StagedVectors staged;
+  auto flush = [&] {
+    if (builder.count() > 0) {
+      staged.blocks.resize((staged.num_blocks + 1) * stride);
+      builder.Finish(staged.blocks.data() + staged.num_blocks * stride);
+      ++staged.num_blocks;
+      builder.Reset();
+    }
+    fresh->Append(staged);
+    staged = StagedVectors();
+    staged.first_block = fresh->num_blocks();
+  };
+  for (int64_t b = 0; b < old.num_blocks(); ++b) {
+    const uint8_t* block = old.block(b);
+    for (uint32_t mask = format_->live_mask(block); mask != 0; mask &= mask - 1) {
+      const int lane = std::countr_zero(mask);
+      const int64_t pos = b * kBlockVectors + lane;
+      builder.AddLane(block, lane);
+      staged.ids.push_back(old.id(pos));
+      if (raw_bytes > 0) {
+        staged.raw.insert(staged.raw.end(), old.raw_bytes(pos), old.raw_bytes(pos) + raw_bytes);
+      }
+      if (builder.count() == kBlockVectors) {
+        staged.blocks.resize((staged.num_blocks + 1) * stride);
+        builder.Finish(staged.blocks.data() + staged.num_blocks * stride);
+        ++staged.num_blocks;
+        builder.Reset();
+        if (staged.num_blocks == BlockStore::kSegmentBlocks) flush();
+      }
+    }
+  }
+  flush();
+  {
+    std::unique_lock lock(mu_);
+    store_.swap(fresh);
+  }
+  positions_.clear();
+  for (int64_t pos = 0; pos < store_->size(); ++pos) positions_[store_->id(pos)] = pos;
+  return absl::OkStatus();
+}
+
+absl::Status Index::Search(std::span<const float> queries, int k, const SearchParams& params,
+                           SearchResults* results) const {
+  if (queries.size() % dim() != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("search: ", queries.size(),
+                     " floats is not a whole number of queries of dimension ", dim()));
+  }
+  return Search(queries.data(), static_cast<int64_t>(queries.size() / dim()), k, params, results);
+}
+
+absl::Status Index::Search(const float* queries, int64_t nq, int k, const SearchParams& params,
+                           SearchResults* results) const {
+  if (results == nullptr) return absl::InvalidArgumentError("search: null results");
+  if (k <= 0) return absl::InvalidArgumentError(absl::StrCat("search: k = ", k));
+  if (nq < 0) return absl::InvalidArgumentError(absl::StrCat("search: query count ", nq));
+  if (nq > 0 && queries == nullptr) return absl::InvalidArgumentError("search: null queries");
+  if (params.rerank < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("search: rerank = ", params.rerank));
+  }
+  if (absl::Status status = CheckVectors(queries, nq, "search: query"); !status.ok()) {
+    return status;
+  }
+  const float worst = options_.metric == Metric::kL2 ? std::numeric_limits<float>::infinity()
+                                                     : -std::numeric_limits<float>::infinity();
+  results->num_queries = nq;
+  results->k = k;
+  results->ids.assign(nq * k, -1);
+  results->scores.assign(nq * k, worst);
+  if (nq == 0) return absl::OkStatus();
+
+  std::shared_lock lock(mu_);
+  const BlockStore& store = *store_;
+  if (store.live() == 0) return absl::OkStatus();
+  const int threads = ThreadCount(params.threads);
+  const int d = dim();
+  if (nq < threads && store.num_blocks() >= 2 * BlockStore::kSegmentBlocks) {
+    // Few queries over many blocks: the threads split the blocks, each pass serving a group.
+    for (int64_t q = 0; q < nq; q += QueryScorer::kQueriesPerPass) {
+      const int64_t count = std::min<int64_t>(QueryScorer::kQueriesPerPass, nq - q);
+      SearchBatch(store, queries + q * d, count, k, params, threads, results->ids.data() + q * k,
+                  results->scores.data() + q * k);
+    }
+    return absl::OkStatus();
+  }
+  // Otherwise the threads split the queries, in groups that share each pass over the codes.
+  const int64_t group =
+      std::clamp<int64_t>((nq + threads - 1) / threads, 1, QueryScorer::kQueriesPerPass);
+  const int64_t groups = (nq + group - 1) / group;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && groups > 1)
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t q = g * group;
+    SearchBatch(store, queries + q * d, std::min(group, nq - q), k, params, 1,
+                results->ids.data() + q * k, results->scores.data() + q * k);
+  }
+  return absl::OkStatus();
+}
+
+void Index::SearchBatch(const BlockStore& store, const float* queries, int64_t count, int k,
+                        const SearchParams& params, int threads, int64_t* ids,
+                        float* scores) const {
+  const int d = dim();
+  std::vector<float> unit;
+  if (options_.metric == Metric::kCosine) {
+    unit.resize(count * d);
+    for (int64_t q = 0; q < count; ++q) Normalize(queries + q * d, d, unit.data() + q * d);
+    queries = unit.data();
+  }
+  std::vector<std::unique_ptr<QueryScorer>> scorers;
+  std::vector<const QueryScorer*> scorer_ptrs;
+  for (int64_t q = 0; q < count; ++q) {
+    scorers.push_back(std::make_unique<QueryScorer>(*context_, queries + q * d));
+    scorer_ptrs.push_back(scorers.back().get());
+  }
+  const int64_t capacity = std::max<int64_t>({4LL * k, 64, params.rerank});
+  std::vector<Reservoir> reservoirs(count, Reservoir(capacity));
+  std::vector<Reservoir*> reservoir_ptrs;
+  for (Reservoir& r : reservoirs) reservoir_ptrs.push_back(&r);
+  const int64_t blocks = store.num_blocks();
+  if (threads <= 1) {
+    QueryScorer::ScanMany(scorer_ptrs, store, 0, blocks, params, reservoir_ptrs);
+  } else {
+    const int64_t segments = (blocks + BlockStore::kSegmentBlocks - 1) / BlockStore::kSegmentBlocks;
+#pragma omp parallel num_threads(threads)
+    {
+      std::vector<Reservoir> local(count, Reservoir(capacity));
+      std::vector<Reservoir*> local_ptrs;
+      for (Reservoir& r : local) local_ptrs.push_back(&r);
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t s = 0; s < segments; ++s) {
+        const int64_t begin = s * BlockStore::kSegmentBlocks;
+        QueryScorer::ScanMany(scorer_ptrs, store, begin,
+                              std::min(blocks, begin + BlockStore::kSegmentBlocks), params,
+                              local_ptrs);
+      }
+      // The merged set does not depend on the order: Better() is a total order.
+#pragma omp critical(tq_index_merge)
+      for (int64_t q = 0; q < count; ++q) reservoirs[q].Merge(local[q]);
+    }
+  }
+  for (int64_t q = 0; q < count; ++q) {
+    FinishQuery(store, *scorers[q], k, params, &reservoirs[q], ids + q * k, scores + q * k);
+  }
+}
+
+void Index::FinishQuery(const BlockStore& store, const QueryScorer& scorer, int k,
+                        const SearchParams& params, Reservoir* reservoir, int64_t* ids,
+                        float* scores) const {
+  // Exact estimator over the reservoir, then exact distances over the best max(R, k).
+  std::vector<Candidate> candidates = reservoir->TakeSorted();
+  std::vector<uint8_t> codes;
+  for (Candidate& c : candidates) c.key = scorer.EstimateKey(store, c.pos, &codes);
+  std::sort(candidates.begin(), candidates.end(), Better);
+  if (params.rerank > 0 && store.keep() != KeepVectors::kNone) {
+    const size_t depth =
+        std::min(candidates.size(), static_cast<size_t>(std::max(params.rerank, k)));
+    std::vector<float> vector;
+    for (size_t i = 0; i < depth; ++i) {
+      candidates[i].key = scorer.ExactKey(store, candidates[i].pos, &vector);
+    }
+    std::sort(candidates.begin(), candidates.begin() + depth, Better);
+  }
+  const size_t hits = std::min(candidates.size(), static_cast<size_t>(k));
+  for (size_t i = 0; i < hits; ++i) {
+    ids[i] = static_cast<int64_t>(store.id(candidates[i].pos));
+    scores[i] = scorer.ScoreFromKey(candidates[i].key);
+  }
+}
+
+}  // namespace tq

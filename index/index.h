@@ -1,0 +1,106 @@
+// tq::Index, the embedded API: online TurboQuant index with ids, deletes, filters, exact
+// rescoring and optional rerank. Search is const and safe while one thread adds or removes.
+#ifndef TQ_INDEX_INDEX_H_
+#define TQ_INDEX_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/turbo_quantizer.h"
+#include "index/index_options.h"
+#include "index/index_stats.h"
+#include "index/rw_lock.h"
+#include "index/search_params.h"
+
+namespace tq {
+
+class BlockFormat;
+class BlockStore;
+class LutCodebook;
+class QueryScorer;
+class Reservoir;
+struct ScoringContext;
+
+// Ids are caller-chosen uint64 below 2^63 (results report them as int64, -1 is padding).
+inline constexpr uint64_t kMaxIndexId = (uint64_t{1} << 63) - 1;
+
+class Index {
+ public:
+  static absl::StatusOr<std::unique_ptr<Index>> Create(const IndexOptions& options);
+
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+  ~Index();
+
+  const IndexOptions& options() const { return options_; }
+  int dim() const { return options_.dim; }
+  int64_t size() const;  // live vectors: what a search can return
+  IndexStats stats() const;
+  const TurboQuantizer& quantizer() const { return *quantizer_; }
+
+  // Encodes n row-major vectors (OpenMP over the batch) and appends them. `ids` (n of them)
+  // must be new, distinct and <= kMaxIndexId; without ids the vectors get consecutive ids
+  // after the largest id ever added (0, 1, ... for a new index). InvalidArgument for NaN/Inf,
+  // a zero vector under cosine, a value beyond float16 under KeepVectors::kFloat16, an id
+  // repeated within the batch or too large; AlreadyExists for an id already in the index.
+  // On any error nothing of the batch is stored.
+  absl::Status Add(const float* vectors, int64_t n, const uint64_t* ids = nullptr);
+  // The same with sizes checked: vectors.size() must be a multiple of dim(), ids empty or one
+  // per vector.
+  absl::Status Add(std::span<const float> vectors, std::span<const uint64_t> ids = {});
+
+  // Tombstones the vectors with these ids. NotFound (and nothing removed) if any is unknown.
+  // A removed id may be added again.
+  absl::Status Remove(const uint64_t* ids, int64_t n);
+  absl::Status Remove(std::span<const uint64_t> ids) {
+    return Remove(ids.data(), static_cast<int64_t>(ids.size()));
+  }
+  // Rewrites the blocks without removed vectors; searches return the same results after.
+  absl::Status Compact();
+
+  // k nearest of each of nq row-major queries; see SearchParams and SearchResults (scores:
+  // inner product, cosine, or squared L2). InvalidArgument for k <= 0, rerank < 0, NaN/Inf
+  // queries or a zero query under cosine; an empty index gives padding only.
+  absl::Status Search(const float* queries, int64_t nq, int k, const SearchParams& params,
+                      SearchResults* results) const;
+  // The same with sizes checked: queries.size() must be a multiple of dim().
+  absl::Status Search(std::span<const float> queries, int k, const SearchParams& params,
+                      SearchResults* results) const;
+
+ private:
+  explicit Index(const IndexOptions& options);
+
+  absl::Status CheckVectors(const float* x, int64_t n, const char* what) const;
+  // `count` queries (up to a few) scanned together, the blocks split over `threads`.
+  void SearchBatch(const BlockStore& store, const float* queries, int64_t count, int k,
+                   const SearchParams& params, int threads, int64_t* ids, float* scores) const;
+  // Exact estimator over the reservoir, rerank, and the k results.
+  void FinishQuery(const BlockStore& store, const QueryScorer& scorer, int k,
+                   const SearchParams& params, Reservoir* reservoir, int64_t* ids,
+                   float* scores) const;
+
+  IndexOptions options_;
+  std::unique_ptr<TurboQuantizer> quantizer_;
+  std::unique_ptr<BlockFormat> format_;
+  std::unique_ptr<LutCodebook> mse_codebook_;  // null without Lloyd-Max bits
+  std::unique_ptr<LutCodebook> qjl_codebook_;  // prod only
+  std::unique_ptr<ScoringContext> context_;
+
+  // Writers (Add, Remove, Compact) take write_mu_ for their whole call, so they run one at a
+  // time and may read store_ without mu_; they take mu_ exclusively only to publish.
+  // Readers (Search, stats) hold mu_ shared.
+  std::mutex write_mu_;
+  absl::flat_hash_map<uint64_t, int64_t> positions_;  // live id -> position; write_mu_
+  uint64_t next_id_ = 0;                              // write_mu_
+  mutable RwLock mu_;
+  std::unique_ptr<BlockStore> store_;  // written under both locks
+};
+
+}  // namespace tq
+
+#endif  // TQ_INDEX_INDEX_H_

@@ -1,0 +1,92 @@
+// Names and validation of the index options (the CLI flags use the same names).
+#include "index/index_options.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace tq {
+namespace {
+
+std::string Lower(std::string_view name) {
+  std::string out(name);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+std::string_view MetricName(Metric metric) {
+  switch (metric) {
+    case Metric::kInnerProduct:
+      return "ip";
+    case Metric::kCosine:
+      return "cosine";
+    case Metric::kL2:
+      return "l2";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Metric> ParseMetric(std::string_view name) {
+  const std::string lower = Lower(name);
+  if (lower == "ip" || lower == "dot" || lower == "inner_product") return Metric::kInnerProduct;
+  if (lower == "cosine" || lower == "angular") return Metric::kCosine;
+  if (lower == "l2" || lower == "euclidean") return Metric::kL2;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown metric '", std::string(name), "' (expected ip, cosine or l2)"));
+}
+
+std::string_view KeepVectorsName(KeepVectors keep) {
+  switch (keep) {
+    case KeepVectors::kNone:
+      return "none";
+    case KeepVectors::kFloat32:
+      return "f32";
+    case KeepVectors::kFloat16:
+      return "f16";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<KeepVectors> ParseKeepVectors(std::string_view name) {
+  const std::string lower = Lower(name);
+  if (lower == "none") return KeepVectors::kNone;
+  if (lower == "f32" || lower == "float32") return KeepVectors::kFloat32;
+  if (lower == "f16" || lower == "float16") return KeepVectors::kFloat16;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown keep-vectors '", std::string(name), "' (expected none, f32 or f16)"));
+}
+
+absl::Status ValidateIndexOptions(const IndexOptions& options) {
+  if (options.dim < 2 || options.dim > (1 << 16)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("index: dimension ", options.dim, " outside [2, 65536]"));
+  }
+  if (options.bits < 1 || options.bits > 4) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("index: bits ", options.bits, " outside [1, 4]"));
+  }
+  switch (options.metric) {
+    case Metric::kInnerProduct:
+    case Metric::kCosine:
+    case Metric::kL2:
+      break;
+    default:
+      return absl::InvalidArgumentError("index: unknown metric");
+  }
+  switch (options.keep_vectors) {
+    case KeepVectors::kNone:
+    case KeepVectors::kFloat32:
+    case KeepVectors::kFloat16:
+      break;
+    default:
+      return absl::InvalidArgumentError("index: unknown keep_vectors");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tq

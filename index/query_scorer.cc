@@ -1,0 +1,197 @@
+// The per-query scan: ScanBlocks sums of the uint8 tables over a few dozen blocks at a time,
+// turned into approximate keys with the per-vector floats, masked by liveness and filters.
+#include "index/query_scorer.h"
+
+#include <algorithm>
+#include <bit>
+#include <span>
+
+#include "engine/block_scan.h"
+
+namespace tq {
+namespace {
+
+// Blocks per ScanBlocks call: the sums (128 bytes per block and table set) stay in L1.
+constexpr int64_t kScanBlocks = 32;
+
+bool Allowed(const SearchParams& params, uint64_t id) {
+  if (params.allow_list != nullptr && !params.allow_list->contains(id)) return false;
+  if (params.predicate && !params.predicate(id)) return false;
+  return true;
+}
+
+}  // namespace
+
+QueryScorer::QueryScorer(const ScoringContext& context, const float* query)
+    : context_(context), query_(query) {
+  const int d = context.format->dim();
+  for (int j = 0; j < d; ++j) query_squared_norm_ += static_cast<double>(query[j]) * query[j];
+  prepared_ = context.quantizer->PrepareQuery(query);
+  if (const BlockLayout* layout = context.format->mse_layout()) {
+    BuildQuantizedLut(*layout, *context.mse_codebook, prepared_.rotated.data(), &mse_lut_);
+  }
+  if (const BlockLayout* layout = context.format->qjl_layout()) {
+    BuildQuantizedLut(*layout, *context.qjl_codebook, prepared_.projected.data(), &qjl_lut_);
+  }
+}
+
+void QueryScorer::Scan(const BlockStore& store, int64_t begin, int64_t end,
+                       const SearchParams& params, Reservoir* reservoir) const {
+  const QueryScorer* self = this;
+  ScanMany(std::span<const QueryScorer* const>(&self, 1), store, begin, end, params,
+           std::span<Reservoir* const>(&reservoir, 1));
+}
+
+void QueryScorer::ScanMany(std::span<const QueryScorer* const> scorers, const BlockStore& store,
+                           int64_t begin, int64_t end, const SearchParams& params,
+                           std::span<Reservoir* const> reservoirs) {
+  const BlockFormat& format = store.format();
+  const BlockLayout* mse = format.mse_layout();
+  const BlockLayout* qjl = format.qjl_layout();
+  const size_t stride = format.stride();
+  uint32_t mse_sums[kQueriesPerPass][kScanBlocks * kBlockVectors];
+  uint32_t qjl_sums[kQueriesPerPass][kScanBlocks * kBlockVectors];
+  for (size_t q0 = 0; q0 < scorers.size(); q0 += kQueriesPerPass) {
+    const int group = static_cast<int>(std::min<size_t>(kQueriesPerPass, scorers.size() - q0));
+    const QueryScorer* const* scorer = scorers.data() + q0;
+    const QuantizedLut* mse_luts[kQueriesPerPass];
+    const QuantizedLut* qjl_luts[kQueriesPerPass];
+    uint32_t* mse_out[kQueriesPerPass];
+    uint32_t* qjl_out[kQueriesPerPass];
+    for (int g = 0; g < group; ++g) {
+      mse_luts[g] = &scorer[g]->mse_lut_;
+      qjl_luts[g] = &scorer[g]->qjl_lut_;
+      mse_out[g] = mse_sums[g];
+      qjl_out[g] = qjl_sums[g];
+    }
+    for (int64_t b0 = begin; b0 < end;) {
+      const int64_t count = std::min({store.ContiguousBlocks(b0), end - b0, kScanBlocks});
+      const uint8_t* first = store.block(b0);
+      if (mse) {
+        ScanBlocksMulti(*mse, first, stride, count,
+                        std::span<const QuantizedLut* const>(mse_luts, group), mse_out);
+      }
+      if (qjl) {
+        ScanBlocksMulti(*qjl, first + format.qjl_offset(), stride, count,
+                        std::span<const QuantizedLut* const>(qjl_luts, group), qjl_out);
+      }
+      for (int g = 0; g < group; ++g) {
+        scorer[g]->Collect(store, b0, count, first, mse_sums[g], qjl_sums[g], params,
+                           reservoirs[q0 + g]);
+      }
+      b0 += count;
+    }
+  }
+}
+
+void QueryScorer::Collect(const BlockStore& store, int64_t b0, int64_t count, const uint8_t* first,
+                          const uint32_t* mse_sums, const uint32_t* qjl_sums,
+                          const SearchParams& params, Reservoir* reservoir) const {
+  const BlockFormat& format = *context_.format;
+  const bool mse = format.mse_layout() != nullptr;
+  const bool qjl = format.qjl_layout() != nullptr;
+  const bool l2 = context_.metric == Metric::kL2;
+  const bool filtered = params.allow_list != nullptr || static_cast<bool>(params.predicate);
+  const size_t stride = format.stride();
+  for (int64_t i = 0; i < count; ++i) {
+    const uint8_t* block = first + i * stride;
+    const uint32_t live = format.live_mask(block);
+    if (live == 0) continue;
+    // Keys of all 32 lanes in straight-line loops the compiler vectorises, then one
+    // comparison with the reservoir's threshold before any lane is looked at alone.
+    float key[kBlockVectors];
+    const float* scale = format.column(block, BlockColumn::kScale);
+    if (mse) {
+      const uint32_t* sums = mse_sums + i * kBlockVectors;
+      for (int l = 0; l < kBlockVectors; ++l) {
+        key[l] =
+            mse_lut_.scale * static_cast<float>(static_cast<int32_t>(sums[l])) + mse_lut_.offset;
+      }
+    } else {
+      std::fill(key, key + kBlockVectors, 0.0f);
+    }
+    if (qjl) {
+      const uint32_t* sums = qjl_sums + i * kBlockVectors;
+      const float* residual = format.column(block, BlockColumn::kResidualNorm);
+      for (int l = 0; l < kBlockVectors; ++l) {
+        key[l] +=
+            context_.qjl_scale * residual[l] *
+            (qjl_lut_.scale * static_cast<float>(static_cast<int32_t>(sums[l])) + qjl_lut_.offset);
+      }
+    }
+    for (int l = 0; l < kBlockVectors; ++l) key[l] *= scale[l];
+    if (l2) {
+      const float* squared = format.column(block, BlockColumn::kSquaredNorm);
+      for (int l = 0; l < kBlockVectors; ++l) key[l] = 2.0f * key[l] - squared[l];
+    }
+    const float threshold = reservoir->threshold_key();
+    uint32_t pass = 0;
+    for (int l = 0; l < kBlockVectors; ++l) pass |= static_cast<uint32_t>(key[l] >= threshold) << l;
+    const int64_t base = (b0 + i) * kBlockVectors;
+    for (pass &= live; pass != 0; pass &= pass - 1) {
+      const int lane = std::countr_zero(pass);
+      const int64_t pos = base + lane;
+      if (!reservoir->Accepts(key[lane], pos)) continue;
+      if (filtered && !Allowed(params, store.id(pos))) continue;
+      reservoir->Push(key[lane], pos);
+    }
+  }
+}
+
+float QueryScorer::EstimateInnerProduct(const BlockStore& store, int64_t pos,
+                                        std::vector<uint8_t>* scratch) const {
+  // The same operations in the same order as TurboQuantizer::EstimateInnerProduct.
+  const BlockFormat& format = *context_.format;
+  const int d = format.dim();
+  scratch->resize(d);
+  const uint8_t* block = store.block(pos / kBlockVectors);
+  const int lane = static_cast<int>(pos % kBlockVectors);
+  double estimate = 0.0;
+  if (const BlockLayout* layout = format.mse_layout()) {
+    UnpackLane(*layout, block, lane, scratch->data());
+    const std::span<const float> c = context_.quantizer->codebook()->centroids();
+    for (int j = 0; j < d; ++j) {
+      estimate += static_cast<double>(prepared_.rotated[j]) * c[(*scratch)[j]];
+    }
+  }
+  if (const BlockLayout* layout = format.qjl_layout()) {
+    UnpackLane(*layout, block + format.qjl_offset(), lane, scratch->data());
+    double correlation = 0.0;
+    for (int j = 0; j < d; ++j) {
+      correlation += (*scratch)[j] ? prepared_.projected[j] : -prepared_.projected[j];
+    }
+    const float residual = format.column(block, BlockColumn::kResidualNorm)[lane];
+    estimate += static_cast<double>(context_.qjl_scale) * residual * correlation;
+  }
+  return static_cast<float>(estimate * format.column(block, BlockColumn::kScale)[lane]);
+}
+
+float QueryScorer::EstimateKey(const BlockStore& store, int64_t pos,
+                               std::vector<uint8_t>* scratch) const {
+  const float ip = EstimateInnerProduct(store, pos, scratch);
+  if (context_.metric != Metric::kL2) return ip;
+  const BlockFormat& format = *context_.format;
+  const float squared = format.column(store.block(pos / kBlockVectors),
+                                      BlockColumn::kSquaredNorm)[pos % kBlockVectors];
+  return -static_cast<float>(query_squared_norm_ + squared - 2.0 * ip);
+}
+
+float QueryScorer::ExactKey(const BlockStore& store, int64_t pos,
+                            std::vector<float>* scratch) const {
+  const int d = context_.format->dim();
+  scratch->resize(d);
+  store.ReadVector(pos, scratch->data());
+  const float* x = scratch->data();
+  double sum = 0.0;
+  if (context_.metric == Metric::kL2) {
+    for (int j = 0; j < d; ++j) {
+      const double diff = static_cast<double>(query_[j]) - x[j];
+      sum += diff * diff;
+    }
+    return -static_cast<float>(sum);
+  }
+  for (int j = 0; j < d; ++j) sum += static_cast<double>(query_[j]) * x[j];
+  return static_cast<float>(sum);
+}
+
+}  // namespace tq
