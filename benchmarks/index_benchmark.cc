@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "benchmarks/memory_read.h"
 #include "engine/random.h"
 #include "engine/simd_level.h"
 #include "index/index.h"
@@ -67,35 +68,6 @@ void BM_Search(benchmark::State& state) {
       static_cast<double>(stats.block_bytes) * nq * state.iterations() * 1e-9,
       benchmark::Counter::kIsRate);
   state.counters["bytes_per_vector"] = static_cast<double>(stats.block_bytes) / stats.size;
-}
-
-// The read loop compiled for each ISA, so the ceiling is memory, not the adder: the default
-// build targets baseline x86-64 (SSE2), which cannot sum 20 GB/s.
-uint64_t SumWordsBaseline(const uint64_t* w, size_t n) {
-  uint64_t sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += w[i];
-  return sum;
-}
-__attribute__((target("avx2"))) uint64_t SumWordsAvx2(const uint64_t* w, size_t n) {
-  uint64_t sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += w[i];
-  return sum;
-}
-__attribute__((target("avx512f"))) uint64_t SumWordsAvx512(const uint64_t* w, size_t n) {
-  uint64_t sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += w[i];
-  return sum;
-}
-uint64_t SumWords(const uint64_t* w, size_t n) {
-  switch (ActiveSimdLevel()) {
-    case SimdLevel::kAvx512:
-      return SumWordsAvx512(w, n);
-    case SimdLevel::kAvx2:
-      return SumWordsAvx2(w, n);
-    case SimdLevel::kScalar:
-      break;
-  }
-  return SumWordsBaseline(w, n);
 }
 
 // The memory-bandwidth ceiling: sum the same number of bytes as the index's blocks.
