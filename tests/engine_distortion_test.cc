@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "tests/engine_test_util.h"
 #include "engine/codebook.h"
 #include "engine/distortion.h"
 #include "engine/random.h"
@@ -21,17 +22,13 @@
 namespace tq {
 namespace {
 
+using testing_util::GaussianMatrix;
+
 constexpr double kPi = std::numbers::pi;
 constexpr int kDim = 1536;
 constexpr int64_t kVectors = 20000;
 constexpr int64_t kQueries = 32;
 
-std::vector<float> GaussianMatrix(int64_t rows, int dim, uint64_t seed) {
-  std::vector<float> x(rows * dim);
-  Rng rng(seed);
-  for (float& v : x) v = static_cast<float>(rng.NextGaussian());
-  return x;
-}
 
 // 20k isotropic vectors (normalised by MeasureDistortion) and 32 Gaussian queries, shared by
 // every test of one process.

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/status/status.h"
+#include "tests/engine_test_util.h"
 #include "engine/bit_pack.h"
 #include "engine/codebook.h"
 #include "engine/cosine_encoder.h"
@@ -25,6 +26,10 @@
 
 namespace tq {
 namespace {
+
+using testing_util::GaussianMatrix;
+using testing_util::Dot;
+using testing_util::Norm;
 
 using ::testing::HasSubstr;
 
@@ -44,20 +49,8 @@ class SingleThreadEnvironment : public ::testing::Environment {
 const ::testing::Environment* const kSingleThread =
     ::testing::AddGlobalTestEnvironment(new SingleThreadEnvironment);
 
-std::vector<float> GaussianMatrix(int64_t rows, int dim, uint64_t seed) {
-  std::vector<float> x(rows * dim);
-  Rng rng(seed);
-  for (float& v : x) v = static_cast<float>(rng.NextGaussian());
-  return x;
-}
 
-double Dot(const float* a, const float* b, int d) {
-  double s = 0;
-  for (int j = 0; j < d; ++j) s += static_cast<double>(a[j]) * b[j];
-  return s;
-}
 
-double Norm(const float* x, int d) { return std::sqrt(Dot(x, x, d)); }
 
 // ---- One configuration of the quantizer per test instance ----
 

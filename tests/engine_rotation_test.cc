@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/status/status.h"
+#include "tests/engine_test_util.h"
 #include "engine/codebook.h"
 #include "engine/distortion.h"
 #include "engine/fast_rotation.h"
@@ -33,6 +34,9 @@
 namespace tq {
 namespace {
 
+using testing_util::GaussianMatrix;
+using testing_util::Norm;
+
 // ctest -j2 already runs one test process per core. HaarOrthogonalMatrix opens one OpenMP
 // region per Householder column; with two spinning threads per process on two busy cores it
 // is several times slower than with one (d = 1536: 4-25 s instead of 2.5 s), so these tests
@@ -44,18 +48,7 @@ class SingleThreadEnvironment : public ::testing::Environment {
 const ::testing::Environment* const kSingleThread =
     ::testing::AddGlobalTestEnvironment(new SingleThreadEnvironment);
 
-std::vector<float> GaussianMatrix(int64_t rows, int dim, uint64_t seed) {
-  std::vector<float> x(rows * dim);
-  Rng rng(seed);
-  for (float& v : x) v = static_cast<float>(rng.NextGaussian());
-  return x;
-}
 
-double Norm(const float* x, int d) {
-  double s = 0;
-  for (int j = 0; j < d; ++j) s += static_cast<double>(x[j]) * x[j];
-  return std::sqrt(s);
-}
 
 double DistanceTo(const float* a, const float* b, int d) {
   double s = 0;
