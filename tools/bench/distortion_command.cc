@@ -2,11 +2,14 @@
 // the inner-product bias, and the paper's bounds, on random unit vectors or a data file.
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 #include <numbers>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/internal/program_name.h"
+#include "absl/flags/internal/usage.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
@@ -246,7 +249,7 @@ absl::Status WriteReport(const std::string& dir, const Workload& w, const std::s
 
 int RunDistortion(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "tq-bench distortion [--dim D] [--bits 1,2,3,4] [--samples N] [--rotation haar|fast] "
+      "[--dim D] [--bits 1,2,3,4] [--samples N] [--rotation haar|fast] "
       "[--variants ...] [--data FILE.hdf5] [--json] [--report DIR]");
   absl::FlagsUsageConfig config;
   config.contains_help_flags = [](absl::string_view file) {
@@ -254,6 +257,17 @@ int RunDistortion(int argc, char** argv) {
   };
   config.contains_helpshort_flags = config.contains_help_flags;
   absl::SetFlagsUsageConfig(config);
+  // --help prints this command's flags and succeeds (Abseil's own handler exits with 1).
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "--helpshort" || arg == "--helpfull") {
+      absl::flags_internal::SetProgramInvocationName("tq-bench distortion");
+      absl::flags_internal::FlagsHelp(std::cout, "distortion_command",
+                                      absl::flags_internal::HelpFormat::kHumanReadable,
+                                      absl::ProgramUsageMessage());
+      return kExitOk;
+    }
+  }
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     std::fprintf(stderr, "tq-bench distortion: unexpected argument '%s'\n", positional[1]);
