@@ -67,6 +67,14 @@ SimdLevel DetectedSimdLevel() {
   return detected;
 }
 
+std::vector<SimdLevel> AvailableSimdLevels() {
+  std::vector<SimdLevel> levels;
+  for (int level = 0; level <= static_cast<int>(DetectedSimdLevel()); ++level) {
+    levels.push_back(static_cast<SimdLevel>(level));
+  }
+  return levels;
+}
+
 SimdLevel ActiveSimdLevel() {
   return static_cast<SimdLevel>(ActiveLevelStorage().load(std::memory_order_relaxed));
 }

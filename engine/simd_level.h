@@ -4,6 +4,7 @@
 #define TQ_ENGINE_SIMD_LEVEL_H_
 
 #include <string_view>
+#include <vector>
 
 namespace tq {
 
@@ -17,6 +18,9 @@ SimdLevel DetectedSimdLevel();
 // The level kernels use: the detected one, lowered by TQ_SIMD if set (an override above what
 // the CPU supports is clamped, with a warning on stderr, rather than crashing later).
 SimdLevel ActiveSimdLevel();
+
+// Every level this CPU can run, scalar first (tests and benchmarks iterate over them).
+std::vector<SimdLevel> AvailableSimdLevels();
 
 // Forces a level for the lifetime of the object (tests); restores the previous one after.
 class ScopedSimdLevel {

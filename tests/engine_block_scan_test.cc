@@ -24,13 +24,6 @@ namespace {
 
 constexpr int kDims[] = {7, 100, 200, 1536, 3072};
 
-std::vector<SimdLevel> SupportedLevels() {
-  std::vector<SimdLevel> levels;
-  for (int l = 0; l <= static_cast<int>(DetectedSimdLevel()); ++l) {
-    levels.push_back(static_cast<SimdLevel>(l));
-  }
-  return levels;
-}
 
 std::string LevelName(SimdLevel level) { return std::string(SimdLevelName(level)); }
 
@@ -299,7 +292,7 @@ TEST(BlockScanTest, EveryLevelMatchesTheNaiveSum) {
         for (int64_t i = 0; i < count; ++i) {
           ASSERT_EQ(scalar[i], naive[i]) << "bits " << bits << " d " << d << " vector " << i;
         }
-        for (SimdLevel level : SupportedLevels()) {
+        for (SimdLevel level : AvailableSimdLevels()) {
           std::vector<uint32_t> out(blocks.num_blocks * 32, 0xDEADBEEF);
           ScanBlocksAt(level, layout, blocks.block(0), blocks.stride, blocks.num_blocks, lut,
                        out.data());
@@ -322,7 +315,7 @@ TEST(BlockScanTest, DispatchFollowsTheActiveLevel) {
   BuildQuantizedLut(layout, lut_book, q.data(), &lut);
   std::vector<uint32_t> expected(64);
   ScanBlocksAt(SimdLevel::kScalar, layout, blocks.block(0), blocks.stride, 2, lut, expected.data());
-  for (SimdLevel level : SupportedLevels()) {
+  for (SimdLevel level : AvailableSimdLevels()) {
     ScopedSimdLevel scoped(level);
     std::vector<uint32_t> out(64);
     ScanBlocks(layout, blocks.block(0), blocks.stride, 2, lut, out.data());
@@ -351,7 +344,7 @@ TEST(BlockScanTest, MultiQueryPassMatchesSingleQueryScans) {
         ScanBlocksAt(SimdLevel::kScalar, layout, blocks.block(0), blocks.stride, blocks.num_blocks,
                      luts[q], expected[q].data());
       }
-      for (SimdLevel level : SupportedLevels()) {
+      for (SimdLevel level : AvailableSimdLevels()) {
         for (size_t queries : {1, 2, 3, 4, 5, 9}) {
           std::vector<const QuantizedLut*> lut_ptrs;
           std::vector<std::vector<uint32_t>> out(queries,
@@ -384,7 +377,7 @@ TEST(BlockScanTest, AllMaximalEntriesDoNotOverflow) {
     lut.tables.assign((16 * lut.num_tables + 63) / 64 * 64, 0);
     // Every real group's table is all 255; padding tables stay zero.
     std::fill(lut.tables.begin(), lut.tables.begin() + 16 * layout.num_groups(), 255);
-    for (SimdLevel level : SupportedLevels()) {
+    for (SimdLevel level : AvailableSimdLevels()) {
       std::vector<uint32_t> out(blocks.num_blocks * 32);
       ScanBlocksAt(level, layout, blocks.block(0), blocks.stride, blocks.num_blocks, lut,
                    out.data());

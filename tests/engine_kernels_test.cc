@@ -16,13 +16,6 @@
 namespace tq {
 namespace {
 
-std::vector<SimdLevel> SupportedLevels() {
-  std::vector<SimdLevel> levels;
-  for (int l = 0; l <= static_cast<int>(DetectedSimdLevel()); ++l) {
-    levels.push_back(static_cast<SimdLevel>(l));
-  }
-  return levels;
-}
 
 std::string LevelName(SimdLevel level) { return std::string(SimdLevelName(level)); }
 
@@ -100,7 +93,7 @@ TEST(MatMulTest, EveryLevelMatchesTheReferenceOnOddShapes) {
         std::vector<double> want, magnitude;
         ReferenceMatMul(a, n, k, b, m, &want, &magnitude);
         std::vector<float> scalar_out;
-        for (SimdLevel level : SupportedLevels()) {
+        for (SimdLevel level : AvailableSimdLevels()) {
           SCOPED_TRACE(testing::Message()
                        << LevelName(level) << " n=" << n << " k=" << k << " m=" << m);
           // A guard zone after the output catches stores past the end of a masked tail.
@@ -132,7 +125,7 @@ TEST(MatMulTest, ExactOnSmallIntegers) {
   Rng rng(3);
   for (float& v : a) v = static_cast<float>(static_cast<int>(rng.NextBelow(17)) - 8);
   for (float& v : b) v = static_cast<float>(static_cast<int>(rng.NextBelow(17)) - 8);
-  for (SimdLevel level : SupportedLevels()) {
+  for (SimdLevel level : AvailableSimdLevels()) {
     SCOPED_TRACE(LevelName(level));
     std::vector<float> out(n * m);
     MatMulAt(level, a.data(), n, k, b.data(), m, out.data());
@@ -150,7 +143,7 @@ TEST(MatMulTest, ExactOnSmallIntegers) {
 
 TEST(MatMulTest, DegenerateShapes) {
   const std::vector<float> a = RandomFloats(12, 4), b = RandomFloats(12, 5);
-  for (SimdLevel level : SupportedLevels()) {
+  for (SimdLevel level : AvailableSimdLevels()) {
     SCOPED_TRACE(LevelName(level));
     // k = 0: the empty sum is zero.
     std::vector<float> out(12, 7.0f);
@@ -168,7 +161,7 @@ TEST(MatMulTest, DispatchUsesTheActiveLevel) {
   constexpr int64_t n = 5;
   constexpr int k = 40, m = 37;
   const std::vector<float> a = RandomFloats(n * k, 8), b = RandomFloats(k * m, 9);
-  for (SimdLevel level : SupportedLevels()) {
+  for (SimdLevel level : AvailableSimdLevels()) {
     SCOPED_TRACE(LevelName(level));
     std::vector<float> direct(n * m), dispatched(n * m);
     MatMulAt(level, a.data(), n, k, b.data(), m, direct.data());
@@ -206,7 +199,7 @@ TEST(HadamardTest, EveryLevelIsBitIdenticalToScalar) {
     std::vector<float> input = RandomFloats(n + 1, 200 + log2_n);
     std::vector<float> reference(input.begin() + 1, input.end());
     WalshHadamardAt(SimdLevel::kScalar, reference.data(), log2_n);
-    for (SimdLevel level : SupportedLevels()) {
+    for (SimdLevel level : AvailableSimdLevels()) {
       SCOPED_TRACE(testing::Message() << LevelName(level) << " n=" << n);
       std::vector<float> x = input;
       WalshHadamardAt(level, x.data() + 1, log2_n);
@@ -221,7 +214,7 @@ TEST(HadamardTest, EveryLevelIsBitIdenticalToScalar) {
 }
 
 TEST(HadamardTest, TwiceIsNTimesIdentity) {
-  for (SimdLevel level : SupportedLevels()) {
+  for (SimdLevel level : AvailableSimdLevels()) {
     for (int log2_n : {0, 1, 2, 3, 4, 5, 7, 10, 11}) {
       SCOPED_TRACE(testing::Message() << LevelName(level) << " log2_n=" << log2_n);
       const int n = 1 << log2_n;
@@ -245,7 +238,7 @@ TEST(HadamardTest, TwiceIsNTimesIdentity) {
 
 TEST(HadamardTest, PreservesEnergyUpToScale) {
   // |H x|^2 = n |x|^2 (Parseval for the unnormalised transform).
-  for (SimdLevel level : SupportedLevels()) {
+  for (SimdLevel level : AvailableSimdLevels()) {
     const int log2_n = 10, n = 1 << log2_n;
     std::vector<float> x = RandomFloats(n, 77);
     double before = 0, after = 0;

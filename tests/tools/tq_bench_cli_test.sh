@@ -25,6 +25,9 @@ expect 2 distortion --bogus
 expect 2 distortion --bits=9
 expect 2 distortion --variants=mse,,prod
 expect 2 distortion --rotation=spiral
+expect 2 distortion --dim=70000 --samples=10
+expect 2 distortion --samples=2000000000
+expect 2 distortion --queries=0
 expect 1 distortion --data="$work/missing.hdf5"
 echo "not hdf5" >"$work/bad.hdf5"
 expect 1 distortion --data="$work/bad.hdf5"

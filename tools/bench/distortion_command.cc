@@ -1,5 +1,6 @@
 // `tq-bench distortion`: the paper's Figure 3. Per bit width and variant: D_mse, d * D_prod,
 // the inner-product bias, and the paper's bounds, on random unit vectors or a data file.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -106,7 +107,6 @@ absl::StatusOr<Workload> LoadWorkload() {
   if (path.empty()) {
     w.source = "random";
     w.dim = absl::GetFlag(FLAGS_dim);
-    if (w.dim < 2) return absl::InvalidArgumentError("--dim must be at least 2");
     w.n = samples;
     w.nq = queries;
     w.vectors = GaussianRows(w.n, w.dim, DeriveSeed(seed, 100));
@@ -294,8 +294,20 @@ int RunDistortion(int argc, char** argv) {
       specs.push_back(*spec);
     }
   }
-  if (usage.ok() && (absl::GetFlag(FLAGS_samples) < 1 || absl::GetFlag(FLAGS_queries) < 1)) {
-    usage = absl::InvalidArgumentError("--samples and --queries must be positive");
+  if (usage.ok() && (absl::GetFlag(FLAGS_samples) < 1 || absl::GetFlag(FLAGS_queries) < 1 ||
+                     absl::GetFlag(FLAGS_queries) > 4096)) {
+    usage = absl::InvalidArgumentError("--samples must be positive, --queries in [1, 4096]");
+  }
+  if (usage.ok() && absl::GetFlag(FLAGS_data).empty() &&
+      (absl::GetFlag(FLAGS_dim) < 2 || absl::GetFlag(FLAGS_dim) > 65536)) {
+    usage = absl::InvalidArgumentError("--dim must be in [2, 65536]");
+  }
+  // The vectors, their codes and decodings are held in memory together (~4 copies):
+  // refuse early what cannot fit rather than die in an allocation.
+  constexpr double kMaxVectorBytes = 4.0 * (1ULL << 30);
+  if (usage.ok() &&
+      4.0 * absl::GetFlag(FLAGS_samples) * std::max(absl::GetFlag(FLAGS_dim), 2) > kMaxVectorBytes) {
+    usage = absl::InvalidArgumentError("--samples x dimension exceeds 4 GiB of vectors");
   }
   if (!usage.ok()) {
     std::fprintf(stderr, "tq-bench distortion: %s\n", std::string(usage.message()).c_str());
