@@ -7,7 +7,7 @@
 #include <cstring>
 #include <new>
 
-#include "index/float16.h"
+#include "engine/float16.h"
 
 namespace tq {
 

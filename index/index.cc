@@ -18,7 +18,7 @@
 #include "engine/lookup_table.h"
 #include "index/block_format.h"
 #include "index/block_store.h"
-#include "index/float16.h"
+#include "engine/float16.h"
 #include "index/query_scorer.h"
 #include "index/top_k.h"
 

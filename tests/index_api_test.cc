@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "index/float16.h"
+#include "engine/float16.h"
 #include "index/index.h"
 #include "index_test_util.h"
 

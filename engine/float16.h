@@ -1,7 +1,7 @@
-// IEEE binary16 conversion for vectors kept at half precision (KeepVectors::kFloat16).
+// IEEE binary16 conversion (vectors kept at half precision, float16 .npy files).
 // Portable bit manipulation, round to nearest even, so every machine stores the same bits.
-#ifndef TQ_INDEX_FLOAT16_H_
-#define TQ_INDEX_FLOAT16_H_
+#ifndef TQ_ENGINE_FLOAT16_H_
+#define TQ_ENGINE_FLOAT16_H_
 
 #include <bit>
 #include <cstdint>
@@ -53,4 +53,4 @@ inline float HalfToFloat(uint16_t half) {
 
 }  // namespace tq
 
-#endif  // TQ_INDEX_FLOAT16_H_
+#endif  // TQ_ENGINE_FLOAT16_H_
