@@ -1,5 +1,6 @@
 // Segmented storage: a segment holds 64 blocks (2048 vectors), their ids and raw vectors, and
 // is allocated whole (untouched pages cost no memory) so nothing already written ever moves.
+// Segments of an opened file may stay in its mapping until a write copies them out.
 #include "index/block_store.h"
 
 #include <bit>
@@ -34,15 +35,103 @@ void BlockStore::ReadVector(int64_t pos, float* out) const {
   }
 }
 
-void BlockStore::AddSegment() {
-  auto segment = std::make_unique<Segment>();
-  segment->blocks.reset(static_cast<uint8_t*>(
-      ::operator new(kSegmentBlocks * format_->stride(), std::align_val_t(64))));
-  segment->ids.reset(new uint64_t[kSegmentVectors]);
-  if (raw_bytes_per_vector_ > 0) {
-    segment->raw.reset(new uint8_t[kSegmentVectors * raw_bytes_per_vector_]);
+std::unique_ptr<BlockStore> BlockStore::FromSaved(const BlockFormat& format, KeepVectors keep,
+                                                  int64_t size, const uint8_t* blocks,
+                                                  const uint64_t* ids, const uint8_t* raw,
+                                                  std::shared_ptr<const FileMapping> mapping) {
+  auto store = std::make_unique<BlockStore>(format, keep);
+  const size_t stride = format.stride();
+  const size_t raw_bytes = store->raw_bytes_per_vector_;
+  store->size_ = size;
+  const int64_t num_blocks = store->num_blocks();
+  for (int64_t first = 0; first < num_blocks; first += kSegmentBlocks) {
+    const int64_t s = first / kSegmentBlocks;
+    const int64_t count = std::min(kSegmentBlocks, num_blocks - first);
+    const int64_t first_vector = s * kSegmentVectors;
+    const int64_t vectors = std::min(kSegmentVectors, size - first_vector);
+    auto segment = std::make_unique<Segment>();
+    segment->ids.reset(new uint64_t[kSegmentVectors]);
+    std::memcpy(segment->ids.get(), ids + first_vector, vectors * sizeof(uint64_t));
+    if (mapping != nullptr) {
+      segment->blocks = blocks + first * stride;
+      if (raw_bytes > 0) segment->raw = raw + first_vector * raw_bytes;
+      store->segments_.push_back(std::move(segment));
+      continue;
+    }
+    store->segments_.push_back(std::move(segment));
+    store->OwnBlocks(s);
+    std::memcpy(store->segments_[s]->owned_blocks.get(), blocks + first * stride, count * stride);
+    if (raw_bytes > 0) {
+      store->OwnRaw(s);
+      std::memcpy(store->segments_[s]->owned_raw.get(), raw + first_vector * raw_bytes,
+                  vectors * raw_bytes);
+    }
   }
-  segments_.push_back(std::move(segment));
+  int64_t live = 0;
+  for (int64_t b = 0; b < num_blocks; ++b) {
+    live += std::popcount(format.live_mask(store->block(b)));
+  }
+  store->live_ = live;
+  store->mapping_ = std::move(mapping);
+  return store;
+}
+
+int64_t BlockStore::mapped_bytes() const {
+  int64_t bytes = 0;
+  for (int64_t s = 0; s < num_segments(); ++s) {
+    const Segment& segment = *segments_[s];
+    const int64_t blocks = std::min(kSegmentBlocks, num_blocks() - s * kSegmentBlocks);
+    const int64_t vectors = std::min(kSegmentVectors, size_ - s * kSegmentVectors);
+    if (segment.blocks != nullptr && !segment.owned_blocks) {
+      bytes += blocks * static_cast<int64_t>(format_->stride());
+    }
+    if (segment.raw != nullptr && !segment.owned_raw) {
+      bytes += vectors * static_cast<int64_t>(raw_bytes_per_vector_);
+    }
+  }
+  return bytes;
+}
+
+void BlockStore::AddSegment() {
+  segments_.push_back(std::make_unique<Segment>());
+  segments_.back()->ids.reset(new uint64_t[kSegmentVectors]);
+  OwnBlocks(num_segments() - 1);
+  if (raw_bytes_per_vector_ > 0) OwnRaw(num_segments() - 1);
+}
+
+void BlockStore::OwnBlocks(int64_t s) {
+  Segment& segment = *segments_[s];
+  if (segment.owned_blocks) return;
+  const size_t bytes = kSegmentBlocks * format_->stride();
+  segment.owned_blocks.reset(static_cast<uint8_t*>(::operator new(bytes, std::align_val_t(64))));
+  if (segment.blocks != nullptr) {  // mapped: bring its blocks along
+    const int64_t blocks = std::min(kSegmentBlocks, num_blocks() - s * kSegmentBlocks);
+    std::memcpy(segment.owned_blocks.get(), segment.blocks, blocks * format_->stride());
+  }
+  segment.blocks = segment.owned_blocks.get();
+}
+
+void BlockStore::OwnRaw(int64_t s) {
+  Segment& segment = *segments_[s];
+  if (segment.owned_raw) return;
+  segment.owned_raw.reset(new uint8_t[kSegmentVectors * raw_bytes_per_vector_]);
+  if (segment.raw != nullptr) {
+    const int64_t vectors = std::min(kSegmentVectors, size_ - s * kSegmentVectors);
+    std::memcpy(segment.owned_raw.get(), segment.raw, vectors * raw_bytes_per_vector_);
+  }
+  segment.raw = segment.owned_raw.get();
+}
+
+uint8_t* BlockStore::mutable_block(int64_t b) {
+  OwnBlocks(b / kSegmentBlocks);
+  return segments_[b / kSegmentBlocks]->owned_blocks.get() +
+         (b % kSegmentBlocks) * format_->stride();
+}
+
+uint8_t* BlockStore::mutable_raw(int64_t pos) {
+  OwnRaw(pos / kSegmentVectors);
+  return segments_[pos / kSegmentVectors]->owned_raw.get() +
+         (pos % kSegmentVectors) * raw_bytes_per_vector_;
 }
 
 void BlockStore::Append(const StagedVectors& staged) {
@@ -58,11 +147,10 @@ void BlockStore::Append(const StagedVectors& staged) {
   }
   for (int64_t i = 0; i < n; ++i) {
     const int64_t pos = size_ + i;
-    Segment& segment = *segments_[pos / kSegmentVectors];
-    segment.ids[pos % kSegmentVectors] = staged.ids[i];
+    segments_[pos / kSegmentVectors]->ids[pos % kSegmentVectors] = staged.ids[i];
     if (raw_bytes_per_vector_ > 0) {
-      std::memcpy(segment.raw.get() + (pos % kSegmentVectors) * raw_bytes_per_vector_,
-                  staged.raw.data() + i * raw_bytes_per_vector_, raw_bytes_per_vector_);
+      std::memcpy(mutable_raw(pos), staged.raw.data() + i * raw_bytes_per_vector_,
+                  raw_bytes_per_vector_);
     }
   }
   size_ += n;

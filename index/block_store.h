@@ -1,5 +1,7 @@
 // The vectors of an index: blocks in fixed-size segments (never moved once written, so a scan
 // can run over a segment while another is appended), their ids and the kept raw vectors.
+// A store opened from a file may leave its blocks and raw vectors in a read-only mapping of
+// it; a segment is copied to memory only when a write (Append, Kill) needs to change it.
 #ifndef TQ_INDEX_BLOCK_STORE_H_
 #define TQ_INDEX_BLOCK_STORE_H_
 
@@ -12,6 +14,7 @@
 #include "engine/lookup_table.h"
 #include "index/block_format.h"
 #include "index/index_options.h"
+#include "index/read_only_file.h"
 
 namespace tq {
 
@@ -33,17 +36,30 @@ class BlockStore {
 
   BlockStore(const BlockFormat& format, KeepVectors keep);
 
+  // The saved state of a store (what Save writes and Open reads back): `size` vectors in
+  // ceil(size / 32) blocks of format.stride() bytes, their ids, and size * raw_bytes_per_vector
+  // bytes of kept vectors (null when keep is kNone). Without `mapping` blocks and raw vectors
+  // are copied; with it they stay where they are, inside the mapping, which the store keeps
+  // alive. The caller has validated everything.
+  static std::unique_ptr<BlockStore> FromSaved(const BlockFormat& format, KeepVectors keep,
+                                               int64_t size, const uint8_t* blocks,
+                                               const uint64_t* ids, const uint8_t* raw,
+                                               std::shared_ptr<const FileMapping> mapping);
+
   const BlockFormat& format() const { return *format_; }
   KeepVectors keep() const { return keep_; }
   int64_t size() const { return size_; }  // vectors stored, dead ones included
   int64_t live() const { return live_; }
   int64_t num_blocks() const { return (size_ + kBlockVectors - 1) / kBlockVectors; }
   size_t raw_bytes_per_vector() const { return raw_bytes_per_vector_; }
+  int64_t num_segments() const { return static_cast<int64_t>(segments_.size()); }
+  // Bytes of blocks and raw vectors still served from a file mapping (not copied to memory).
+  int64_t mapped_bytes() const;
 
   // Block b (0 .. num_blocks() - 1); blocks b .. b + ContiguousBlocks(b) - 1 follow each other
   // at format().stride().
   const uint8_t* block(int64_t b) const {
-    return segments_[b / kSegmentBlocks]->blocks.get() + (b % kSegmentBlocks) * format_->stride();
+    return segments_[b / kSegmentBlocks]->blocks + (b % kSegmentBlocks) * format_->stride();
   }
   int64_t ContiguousBlocks(int64_t b) const {
     return std::min(kSegmentBlocks - b % kSegmentBlocks, num_blocks() - b);
@@ -51,14 +67,17 @@ class BlockStore {
   uint64_t id(int64_t pos) const {
     return segments_[pos / kSegmentVectors]->ids[pos % kSegmentVectors];
   }
+  // Ids of positions pos .. pos + n - 1, which must lie in one segment.
+  const uint64_t* ids(int64_t pos) const {
+    return segments_[pos / kSegmentVectors]->ids.get() + pos % kSegmentVectors;
+  }
   bool is_live(int64_t pos) const {
     return (format_->live_mask(block(pos / kBlockVectors)) >> (pos % kBlockVectors)) & 1u;
   }
   // The kept vector at pos as floats, and its stored bytes (keep() != kNone).
   void ReadVector(int64_t pos, float* out) const;
   const uint8_t* raw_bytes(int64_t pos) const {
-    return segments_[pos / kSegmentVectors]->raw.get() +
-           (pos % kSegmentVectors) * raw_bytes_per_vector_;
+    return segments_[pos / kSegmentVectors]->raw + (pos % kSegmentVectors) * raw_bytes_per_vector_;
   }
 
   // Copies staged vectors in; staged.first_block must be the partial last block or the next.
@@ -70,15 +89,21 @@ class BlockStore {
   struct AlignedFree {
     void operator()(uint8_t* p) const { ::operator delete(p, std::align_val_t(64)); }
   };
+  // blocks and raw point at owned memory (kSegmentBlocks blocks, kSegmentVectors vectors of
+  // room) or, for a segment still in the mapping, at its bytes there (owned_* null).
   struct Segment {
-    std::unique_ptr<uint8_t, AlignedFree> blocks;
+    const uint8_t* blocks = nullptr;
+    const uint8_t* raw = nullptr;
+    std::unique_ptr<uint8_t, AlignedFree> owned_blocks;
+    std::unique_ptr<uint8_t[]> owned_raw;
     std::unique_ptr<uint64_t[]> ids;
-    std::unique_ptr<uint8_t[]> raw;
   };
-  uint8_t* mutable_block(int64_t b) {
-    return segments_[b / kSegmentBlocks]->blocks.get() + (b % kSegmentBlocks) * format_->stride();
-  }
+  uint8_t* mutable_block(int64_t b);
+  uint8_t* mutable_raw(int64_t pos);
   void AddSegment();
+  // Copies a mapped segment's blocks (or raw vectors) to memory before the first write.
+  void OwnBlocks(int64_t segment);
+  void OwnRaw(int64_t segment);
 
   const BlockFormat* format_;
   KeepVectors keep_;
@@ -86,6 +111,7 @@ class BlockStore {
   int64_t size_ = 0;
   int64_t live_ = 0;
   std::vector<std::unique_ptr<Segment>> segments_;
+  std::shared_ptr<const FileMapping> mapping_;  // null unless opened mapped
 };
 
 }  // namespace tq

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -26,12 +27,35 @@ class QueryScorer;
 class Reservoir;
 struct ScoringContext;
 
+// How Index::Open reads a file.
+struct OpenOptions {
+  // Leave the blocks and kept vectors in a read-only memory map of the file instead of copying
+  // them into memory: the kernel shares the pages between every process that maps the file,
+  // and only pages a search touches are read. A segment of 2048 vectors is copied to memory
+  // the first time Add or Remove changes it; Save writes a new file and leaves the mapped one
+  // alone. Safe as long as the file is replaced by rename (as Save does), never truncated in
+  // place.
+  bool mmap = false;
+  // Check the CRC32C of every section, which reads the whole file. Ids, tombstones, the header
+  // and the live masks are always checked; without this a mapped open is close to instant but
+  // a flipped bit inside the codes or kept vectors would go unnoticed.
+  bool verify_checksums = true;
+};
+
 // Ids are caller-chosen uint64 below 2^63 (results report them as int64, -1 is padding).
 inline constexpr uint64_t kMaxIndexId = (uint64_t{1} << 63) - 1;
 
 class Index {
  public:
   static absl::StatusOr<std::unique_ptr<Index>> Create(const IndexOptions& options);
+  // Reads an index written by Save (format in index/file_format.h). Everything is validated
+  // before use: sizes against the header, checksums, ids, the tombstones against the live
+  // masks, and the quantizer recomputed from (dim, bits, variant, rotation, seed) against the
+  // file's fingerprint. Errors start with the path: NotFound (no file), FailedPrecondition
+  // (not an index, a format version or quantizer this build cannot read), DataLoss (truncated
+  // or corrupt).
+  static absl::StatusOr<std::unique_ptr<Index>> Open(std::string_view path,
+                                                     const OpenOptions& open_options = {});
 
   Index(const Index&) = delete;
   Index& operator=(const Index&) = delete;
@@ -62,6 +86,11 @@ class Index {
   }
   // Rewrites the blocks without removed vectors; searches return the same results after.
   absl::Status Compact();
+
+  // Writes the index to `path` atomically: a temporary file beside it, fsync, rename over
+  // `path`, fsync of the directory. A failure leaves any existing file at `path` as it was.
+  // Searches run during a save; Add, Remove and Compact wait for it.
+  absl::Status Save(std::string_view path) const;
 
   // k nearest of each of nq row-major queries; see SearchParams and SearchResults (scores:
   // inner product, cosine, or squared L2). InvalidArgument for k <= 0, rerank < 0, NaN/Inf
@@ -94,7 +123,7 @@ class Index {
   // Writers (Add, Remove, Compact) take write_mu_ for their whole call, so they run one at a
   // time and may read store_ without mu_; they take mu_ exclusively only to publish.
   // Readers (Search, stats) hold mu_ shared.
-  std::mutex write_mu_;
+  mutable std::mutex write_mu_;  // Save holds it too, for a consistent snapshot
   absl::flat_hash_map<uint64_t, int64_t> positions_;  // live id -> position; write_mu_
   uint64_t next_id_ = 0;                              // write_mu_
   mutable RwLock mu_;
