@@ -6,11 +6,12 @@ add_library(tq INTERFACE)
 target_link_libraries(tq INTERFACE tq_index)
 set_target_properties(tq_engine PROPERTIES EXPORT_NAME engine)
 set_target_properties(tq_index PROPERTIES EXPORT_NAME index)
+set_target_properties(tq_platform PROPERTIES EXPORT_NAME platform)
 
-install(TARGETS tq tq_index tq_engine EXPORT tqTargets
+install(TARGETS tq tq_index tq_engine tq_platform EXPORT tqTargets
         ARCHIVE DESTINATION lib
         INCLUDES DESTINATION include/tq)
-foreach(dir engine index)
+foreach(dir engine index platform)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION include/tq/${dir}
           FILES_MATCHING PATTERN "*.h")
 endforeach()

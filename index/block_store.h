@@ -14,7 +14,7 @@
 #include "engine/lookup_table.h"
 #include "index/block_format.h"
 #include "index/index_options.h"
-#include "index/read_only_file.h"
+#include "platform/read_only_file.h"
 
 namespace tq {
 

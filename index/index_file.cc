@@ -12,12 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "engine/codebook.h"
 #include "engine/random.h"
-#include "index/atomic_file_writer.h"
 #include "index/block_format.h"
 #include "index/block_store.h"
 #include "index/crc32c.h"
 #include "index/index.h"
-#include "index/read_only_file.h"
+#include "platform/atomic_file_writer.h"
+#include "platform/read_only_file.h"
 
 namespace tq {
 namespace {

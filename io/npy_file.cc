@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "platform/atomic_file_writer.h"
 
 namespace tq::io {
 
@@ -315,53 +316,53 @@ absl::StatusOr<NpyHeader> ParseHeader(const std::string& path, std::string_view 
 // Reading.
 
 absl::StatusOr<NpyReader> NpyReader::Open(std::string_view path_view) {
-  absl::StatusOr<internal::PositionalFile> file = internal::PositionalFile::Open(path_view);
+  absl::StatusOr<ReadOnlyFile> file = ReadOnlyFile::Open(path_view);
   if (!file.ok()) return file.status();
   const std::string& path = file->path();
   const int64_t size = file->size();
-  if (size == 0) return file->Error(absl::StatusCode::kFailedPrecondition, "empty file");
+  if (size == 0) return PathError(absl::StatusCode::kFailedPrecondition, path, "empty file");
   // Magic (6), version (2), header length (2 in version 1, 4 after).
   std::byte preamble[12] = {};
   if (absl::Status s = file->ReadAt(0, std::span(preamble, std::min<int64_t>(size, 12))); !s.ok()) {
     return s;
   }
   if (size < kMagicBytes || std::memcmp(preamble, kMagic, kMagicBytes) != 0) {
-    return file->Error(absl::StatusCode::kFailedPrecondition,
-                       "not a .npy file (bad magic: the file does not start with \"\\x93NUMPY\")");
+    return PathError(absl::StatusCode::kFailedPrecondition, path,
+                     "not a .npy file (bad magic: the file does not start with \"\\x93NUMPY\")");
   }
   // Version 1.0's 10-byte preamble is the shortest; checked before the version bytes are used.
   if (size < kMagicBytes + 4) {
-    return file->Error(absl::StatusCode::kDataLoss,
-                       absl::StrCat("truncated: ", size, " bytes, too short for the ",
-                                    kMagicBytes + 4, "-byte preamble of a .npy file"));
+    return PathError(absl::StatusCode::kDataLoss, path,
+                     absl::StrCat("truncated: ", size, " bytes, too short for the ",
+                                  kMagicBytes + 4, "-byte preamble of a .npy file"));
   }
   const int major = std::to_integer<int>(preamble[6]);
   const int minor = std::to_integer<int>(preamble[7]);
   if (major < 1 || major > 3 || minor != 0) {
-    return file->Error(absl::StatusCode::kFailedPrecondition,
-                       absl::StrCat("unsupported .npy format version ", major, ".", minor,
-                                    " (expected 1.0, 2.0 or 3.0)"));
+    return PathError(absl::StatusCode::kFailedPrecondition, path,
+                     absl::StrCat("unsupported .npy format version ", major, ".", minor,
+                                  " (expected 1.0, 2.0 or 3.0)"));
   }
   const int64_t length_bytes = major == 1 ? 2 : 4;
   const int64_t header_begin = kMagicBytes + 2 + length_bytes;
   if (size < header_begin) {
-    return file->Error(absl::StatusCode::kDataLoss,
-                       absl::StrCat("truncated: ", size, " bytes, too short for the ", header_begin,
-                                    "-byte preamble of a version ", major, " .npy file"));
+    return PathError(absl::StatusCode::kDataLoss, path,
+                     absl::StrCat("truncated: ", size, " bytes, too short for the ", header_begin,
+                                  "-byte preamble of a version ", major, " .npy file"));
   }
   int64_t header_length = 0;
   for (int64_t i = 0; i < length_bytes; ++i) {
     header_length |= std::to_integer<int64_t>(preamble[8 + i]) << (8 * i);
   }
   if (header_length > kMaxNpyHeaderBytes) {
-    return file->Error(absl::StatusCode::kFailedPrecondition,
-                       absl::StrCat("header length ", header_length, " exceeds the limit of ",
-                                    kMaxNpyHeaderBytes, " bytes"));
+    return PathError(absl::StatusCode::kFailedPrecondition, path,
+                     absl::StrCat("header length ", header_length, " exceeds the limit of ",
+                                  kMaxNpyHeaderBytes, " bytes"));
   }
   if (header_length > size - header_begin) {
-    return file->Error(absl::StatusCode::kDataLoss,
-                       absl::StrCat("truncated: header length ", header_length,
-                                    " runs past the end of the file (", size, " bytes)"));
+    return PathError(absl::StatusCode::kDataLoss, path,
+                     absl::StrCat("truncated: header length ", header_length,
+                                  " runs past the end of the file (", size, " bytes)"));
   }
   std::string text(static_cast<size_t>(header_length), '\0');
   if (absl::Status s = file->ReadAt(header_begin, std::as_writable_bytes(std::span(text)));
@@ -371,8 +372,8 @@ absl::StatusOr<NpyReader> NpyReader::Open(std::string_view path_view) {
   absl::StatusOr<NpyHeader> header = ParseHeader(path, text);
   if (!header.ok()) return header.status();
   if (header->shape.size() != 2) {
-    return file->Error(absl::StatusCode::kFailedPrecondition,
-                       absl::StrCat("expected a 2-D array, got shape ", ShapeText(header->shape)));
+    return PathError(absl::StatusCode::kFailedPrecondition, path,
+                     absl::StrCat("expected a 2-D array, got shape ", ShapeText(header->shape)));
   }
   const int64_t rows = header->shape[0];
   const int64_t dim = header->shape[1];
@@ -381,21 +382,21 @@ absl::StatusOr<NpyReader> NpyReader::Open(std::string_view path_view) {
   int64_t elements = 0;
   int64_t bound = 0;
   if (!MulFits(rows, dim, &elements) || !MulFits(elements, 8, &bound)) {
-    return file->Error(absl::StatusCode::kFailedPrecondition,
-                       absl::StrCat("shape ", ShapeText(header->shape),
-                                    " is too large (its size overflows 64 bits)"));
+    return PathError(absl::StatusCode::kFailedPrecondition, path,
+                     absl::StrCat("shape ", ShapeText(header->shape),
+                                  " is too large (its size overflows 64 bits)"));
   }
   if (dim < 1 || dim > kMaxVectorDim) {
-    return file->Error(absl::StatusCode::kFailedPrecondition,
-                       absl::StrCat("shape ", ShapeText(header->shape), " has dimension ", dim,
-                                    ", expected 1 to ", kMaxVectorDim));
+    return PathError(absl::StatusCode::kFailedPrecondition, path,
+                     absl::StrCat("shape ", ShapeText(header->shape), " has dimension ", dim,
+                                  ", expected 1 to ", kMaxVectorDim));
   }
   const int64_t data_offset = header_begin + header_length;
   const int64_t data_bytes = elements * ElementTypeBytes(header->type);
   if (data_bytes > size - data_offset) {
-    return file->Error(absl::StatusCode::kDataLoss,
-                       absl::StrCat("truncated: header promises ", data_bytes,
-                                    " bytes of data, file has ", size - data_offset));
+    return PathError(absl::StatusCode::kDataLoss, path,
+                     absl::StrCat("truncated: header promises ", data_bytes,
+                                  " bytes of data, file has ", size - data_offset));
   }
   return NpyReader(std::move(*file), header->type, major, data_offset, rows, dim);
 }
@@ -429,18 +430,18 @@ absl::Status NpyReader::ReadRows(int64_t begin, int64_t count, std::span<float> 
         if (bad < 0) return absl::OkStatus();
         int64_t value = 0;
         internal::DecodeToInt64(type_, bytes + bad * ElementTypeBytes(type_), 1, &value);
-        return file_.Error(absl::StatusCode::kFailedPrecondition,
-                           absl::StrCat("row ", first_row + bad / dim_, " holds ", value,
-                                        ", which float32 cannot represent exactly (ids are read as "
-                                        "int64)"));
+        return PathError(absl::StatusCode::kFailedPrecondition, file_.path(),
+                         absl::StrCat("row ", first_row + bad / dim_, " holds ", value,
+                                      ", which float32 cannot represent exactly (ids are read as "
+                                      "int64)"));
       });
 }
 
 absl::Status NpyReader::ReadInt64Rows(int64_t begin, int64_t count, std::span<int64_t> out) const {
   if (!IsIntegerType(type_)) {
-    return file_.Error(absl::StatusCode::kFailedPrecondition,
-                       absl::StrCat("holds ", std::string(ElementTypeName(type_)),
-                                    " values, not integers (ids need an integer dtype)"));
+    return PathError(absl::StatusCode::kFailedPrecondition, file_.path(),
+                     absl::StrCat("holds ", std::string(ElementTypeName(type_)),
+                                  " values, not integers (ids need an integer dtype)"));
   }
   if (absl::Status s = CheckSlice(begin, count, out.size()); !s.ok()) return s;
   return ReadSlices(begin, count,
@@ -480,7 +481,7 @@ absl::Status WriteNpy(std::string_view path_view, const MatrixView<float>& matri
   preamble.push_back(static_cast<char>(header.size() & 0xff));
   preamble.push_back(static_cast<char>(header.size() >> 8));
 
-  absl::StatusOr<internal::PartialFileWriter> writer = internal::PartialFileWriter::Create(path);
+  absl::StatusOr<AtomicFileWriter> writer = AtomicFileWriter::Create(path);
   if (!writer.ok()) return writer.status();
   for (const std::string* part : {&preamble, &header}) {
     if (absl::Status s = writer->Append(std::as_bytes(std::span(*part))); !s.ok()) return s;

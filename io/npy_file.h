@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "io/ann_hdf5.h"
 #include "io/vector_file.h"
+#include "platform/read_only_file.h"
 
 namespace tq::io {
 
@@ -50,7 +51,7 @@ class NpyReader final : public VectorFileReader {
   absl::Status ReadInt64Rows(int64_t begin, int64_t count, std::span<int64_t> out) const override;
 
  private:
-  NpyReader(internal::PositionalFile file, ElementType type, int major_version, int64_t data_offset,
+  NpyReader(ReadOnlyFile file, ElementType type, int major_version, int64_t data_offset,
             int64_t rows, int64_t dim)
       : file_(std::move(file)),
         type_(type),
@@ -64,7 +65,7 @@ class NpyReader final : public VectorFileReader {
   template <typename Decode>
   absl::Status ReadSlices(int64_t begin, int64_t count, Decode decode) const;
 
-  internal::PositionalFile file_;
+  ReadOnlyFile file_;
   ElementType type_;
   int major_version_ = 1;
   int64_t data_offset_ = 0;
@@ -74,8 +75,8 @@ class NpyReader final : public VectorFileReader {
 
 // Writes a float32 ('<f4') C-order 2-D array as np.save does: format 1.0, the header padded with
 // spaces to a multiple of 64 bytes and ending in '\n'. Zero rows are allowed (shape (0, cols));
-// cols must be in [1, kMaxVectorDim] and data.size() == rows * cols. The file is written to
-// "<path>.partial" and renamed into place. Errors start with the path.
+// cols must be in [1, kMaxVectorDim] and data.size() == rows * cols. The file is written beside
+// `path` (tq::AtomicFileWriter) and renamed into place. Errors start with the path.
 absl::Status WriteNpy(std::string_view path, const MatrixView<float>& matrix);
 
 }  // namespace tq::io

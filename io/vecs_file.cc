@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "platform/atomic_file_writer.h"
 
 namespace tq::io {
 
@@ -74,32 +75,32 @@ absl::StatusOr<VecsReader> VecsReader::Open(std::string_view path) {
 }
 
 absl::StatusOr<VecsReader> VecsReader::Open(std::string_view path, VecsFormat format) {
-  absl::StatusOr<internal::PositionalFile> file = internal::PositionalFile::Open(path);
+  absl::StatusOr<ReadOnlyFile> file = ReadOnlyFile::Open(path);
   if (!file.ok()) return file.status();
   const int64_t size = file->size();
   if (size == 0) {
-    return file->Error(absl::StatusCode::kFailedPrecondition,
-                       "empty file (no rows, so no dimension)");
+    return PathError(absl::StatusCode::kFailedPrecondition, file->path(),
+                     "empty file (no rows, so no dimension)");
   }
   if (size < kHeaderBytes) {
-    return file->Error(
-        absl::StatusCode::kDataLoss,
+    return PathError(
+        absl::StatusCode::kDataLoss, file->path(),
         absl::StrCat("truncated: ", size, " bytes, too short for the 4-byte dimension of row 0"));
   }
   std::byte header[kHeaderBytes];
   if (absl::Status s = file->ReadAt(0, header); !s.ok()) return s;
   const int64_t dim = LoadDimension(header);
   if (dim < 1 || dim > kMaxVectorDim) {
-    return file->Error(
-        absl::StatusCode::kFailedPrecondition,
+    return PathError(
+        absl::StatusCode::kFailedPrecondition, file->path(),
         absl::StrCat("row 0 has dimension ", dim, ", expected 1 to ", kMaxVectorDim,
                      " (is this really a ", std::string(ExtensionOf(format)), " file?)"));
   }
   // At most 4 + 2^20 * 4 bytes: no overflow.
   const int64_t row_bytes = kHeaderBytes + dim * ElementTypeBytes(ElementOf(format));
   if (size % row_bytes != 0) {
-    return file->Error(
-        absl::StatusCode::kDataLoss,
+    return PathError(
+        absl::StatusCode::kDataLoss, file->path(),
         absl::StrCat("truncated last row (or rows of mixed dimensions): ", size,
                      " bytes is not a whole number of ", row_bytes, "-byte rows of dimension ", dim,
                      " (row 0's); ", size % row_bytes, " bytes left over"));
@@ -110,8 +111,8 @@ absl::StatusOr<VecsReader> VecsReader::Open(std::string_view path, VecsFormat fo
   int64_t elements = 0;
   int64_t bytes = 0;
   if (!MulFits(rows, dim, &elements) || !MulFits(elements, 8, &bytes)) {
-    return file->Error(absl::StatusCode::kFailedPrecondition,
-                       absl::StrCat(rows, " rows of dimension ", dim, " are too many"));
+    return PathError(absl::StatusCode::kFailedPrecondition, file->path(),
+                     absl::StrCat(rows, " rows of dimension ", dim, " are too many"));
   }
   // The last row's header costs one more read and catches most files that mix dimensions
   // before a long streaming run starts; the rows between are checked as they are read.
@@ -119,9 +120,9 @@ absl::StatusOr<VecsReader> VecsReader::Open(std::string_view path, VecsFormat fo
     if (absl::Status s = file->ReadAt((rows - 1) * row_bytes, header); !s.ok()) return s;
     const int64_t last_dim = LoadDimension(header);
     if (last_dim != dim) {
-      return file->Error(absl::StatusCode::kDataLoss,
-                         absl::StrCat("row ", rows - 1, " (the last) has dimension ", last_dim,
-                                      ", expected ", dim, " (row 0's)"));
+      return PathError(absl::StatusCode::kDataLoss, file->path(),
+                       absl::StrCat("row ", rows - 1, " (the last) has dimension ", last_dim,
+                                    ", expected ", dim, " (row 0's)"));
     }
   }
   return VecsReader(std::move(*file), format, rows, dim);
@@ -146,8 +147,8 @@ absl::Status VecsReader::ReadSlices(int64_t begin, int64_t count, Decode decode)
       const std::byte* row = bytes.data() + r * stride;
       const int64_t row_dim = LoadDimension(row);
       if (row_dim != dim_) {
-        return file_.Error(
-            absl::StatusCode::kDataLoss,
+        return PathError(
+            absl::StatusCode::kDataLoss, file_.path(),
             absl::StrCat("row ", begin + done + r, " has dimension ", row_dim, ", expected ", dim_,
                          " (row 0's; every row must have the same dimension)"));
       }
@@ -169,17 +170,17 @@ absl::Status VecsReader::ReadRows(int64_t begin, int64_t count, std::span<float>
     if (bad < 0) return absl::OkStatus();
     int64_t value = 0;
     internal::DecodeToInt64(type, payload + bad * ElementTypeBytes(type), 1, &value);
-    return file_.Error(absl::StatusCode::kFailedPrecondition,
-                       absl::StrCat("row ", row, " holds ", value,
-                                    ", which float32 cannot represent exactly (ids are read "
-                                    "as int64)"));
+    return PathError(absl::StatusCode::kFailedPrecondition, file_.path(),
+                     absl::StrCat("row ", row, " holds ", value,
+                                  ", which float32 cannot represent exactly (ids are read "
+                                  "as int64)"));
   });
 }
 
 absl::Status VecsReader::ReadInt64Rows(int64_t begin, int64_t count, std::span<int64_t> out) const {
   if (format_ == VecsFormat::kFvecs) {
-    return file_.Error(absl::StatusCode::kFailedPrecondition,
-                       "holds float32 vectors, not integers (ids come from .ivecs files)");
+    return PathError(absl::StatusCode::kFailedPrecondition, file_.path(),
+                     "holds float32 vectors, not integers (ids come from .ivecs files)");
   }
   if (absl::Status s = CheckSlice(begin, count, out.size()); !s.ok()) return s;
   const ElementType type = element_type();
@@ -231,7 +232,7 @@ absl::Status WriteVecs(std::string_view path_view, const MatrixView<T>& matrix) 
       }
     }
   }
-  absl::StatusOr<internal::PartialFileWriter> writer = internal::PartialFileWriter::Create(path);
+  absl::StatusOr<AtomicFileWriter> writer = AtomicFileWriter::Create(path);
   if (!writer.ok()) return writer.status();
   const int64_t element_bytes = std::is_same_v<T, uint8_t> ? 1 : 4;
   const int64_t stride = kHeaderBytes + matrix.cols * element_bytes;

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "io/ann_hdf5.h"
 #include "io/vector_file.h"
+#include "platform/read_only_file.h"
 
 namespace tq::io {
 
@@ -50,7 +51,7 @@ class VecsReader final : public VectorFileReader {
   absl::Status ReadInt64Rows(int64_t begin, int64_t count, std::span<int64_t> out) const override;
 
  private:
-  VecsReader(internal::PositionalFile file, VecsFormat format, int64_t rows, int64_t dim)
+  VecsReader(ReadOnlyFile file, VecsFormat format, int64_t rows, int64_t dim)
       : file_(std::move(file)), format_(format), rows_(rows), dim_(dim) {}
 
   int64_t row_bytes() const;
@@ -59,16 +60,17 @@ class VecsReader final : public VectorFileReader {
   template <typename Decode>
   absl::Status ReadSlices(int64_t begin, int64_t count, Decode decode) const;
 
-  internal::PositionalFile file_;
+  ReadOnlyFile file_;
   VecsFormat format_;
   int64_t rows_ = 0;
   int64_t dim_ = 0;
 };
 
-// Writers. Each writes "<path>.partial" and renames it into place once complete, replacing any
-// file at `path`. The matrix must hold rows * cols values with rows >= 1 (an empty file has no
-// dimension, so no reader could open it) and cols in [1, kMaxVectorDim]; InvalidArgument
-// otherwise. Errors start with the path.
+// Writers. Each writes a temporary file beside `path` (tq::AtomicFileWriter) and renames it
+// into place once complete, replacing any file at `path`; a failed write leaves nothing behind.
+// The matrix must hold rows * cols values with rows >= 1 (an empty file has no dimension, so no
+// reader could open it) and cols in [1, kMaxVectorDim]; InvalidArgument otherwise. Errors start
+// with the path.
 absl::Status WriteFvecs(std::string_view path, const MatrixView<float>& matrix);
 absl::Status WriteIvecs(std::string_view path, const MatrixView<int32_t>& matrix);
 // Ids as search returns them (int64, -1 for padding); a value outside int32 is InvalidArgument

@@ -1,14 +1,9 @@
-// The by-extension front door, the HDF5 adapter behind it, and the POSIX file plumbing and
-// little-endian element decoding shared by the .fvecs/.ivecs/.bvecs and .npy readers.
+// The by-extension front door, the HDF5 adapter behind it, and the little-endian element
+// decoding shared by the .fvecs/.ivecs/.bvecs and .npy readers.
 #include "io/vector_file.h"
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -218,149 +213,6 @@ std::string LowerExtension(std::string_view path) {
   // A leading dot names a hidden file (".npy" alone has no stem), not an extension.
   if (dot == std::string_view::npos || dot == 0) return "";
   return absl::AsciiStrToLower(absl::string_view(name.data() + dot, name.size() - dot));
-}
-
-// PositionalFile -------------------------------------------------------------------------------
-
-absl::StatusOr<PositionalFile> PositionalFile::Open(std::string_view path_view) {
-  std::string path(path_view);
-  if (path.empty()) return absl::InvalidArgumentError("empty file path");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    return PathError(
-        error == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kFailedPrecondition, path,
-        error == ENOENT ? std::string("file not found")
-                        : absl::StrCat("cannot open: ", std::strerror(error)));
-  }
-  struct stat info;
-  if (::fstat(fd, &info) != 0) {
-    const int error = errno;
-    ::close(fd);
-    return PathError(absl::StatusCode::kFailedPrecondition, path,
-                     absl::StrCat("cannot stat: ", std::strerror(error)));
-  }
-  // Anything but a regular file has no meaningful size (a directory opens fine on Linux, a FIFO
-  // would block), and the readers validate against the size.
-  if (!S_ISREG(info.st_mode)) {
-    ::close(fd);
-    return PathError(absl::StatusCode::kFailedPrecondition, path,
-                     S_ISDIR(info.st_mode) ? "is a directory" : "is not a regular file");
-  }
-  return PositionalFile(std::move(path), fd, static_cast<int64_t>(info.st_size));
-}
-
-PositionalFile::PositionalFile(PositionalFile&& other) noexcept
-    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), size_(other.size_) {}
-
-PositionalFile& PositionalFile::operator=(PositionalFile&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    path_ = std::move(other.path_);
-    fd_ = std::exchange(other.fd_, -1);
-    size_ = other.size_;
-  }
-  return *this;
-}
-
-PositionalFile::~PositionalFile() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-absl::Status PositionalFile::ReadAt(int64_t offset, std::span<std::byte> out) const {
-  if (fd_ < 0) return Error(absl::StatusCode::kFailedPrecondition, "file is not open");
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done,
-                              static_cast<off_t>(offset + static_cast<int64_t>(done)));
-    if (n < 0) {
-      const int error = errno;
-      if (error == EINTR) continue;
-      return Error(absl::StatusCode::kDataLoss,
-                   absl::StrCat("read of ", out.size(), " bytes at offset ", offset,
-                                " failed: ", std::strerror(error)));
-    }
-    if (n == 0) {
-      return Error(
-          absl::StatusCode::kDataLoss,
-          absl::StrCat("unexpected end of file at offset ", offset + static_cast<int64_t>(done),
-                       " (the file was ", size_, " bytes when opened; did it change?)"));
-    }
-    done += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-// PartialFileWriter ----------------------------------------------------------------------------
-
-absl::StatusOr<PartialFileWriter> PartialFileWriter::Create(std::string_view path_view) {
-  std::string path(path_view);
-  if (path.empty()) return absl::InvalidArgumentError("empty output path");
-  std::string partial = absl::StrCat(path, ".partial");
-  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    const int error = errno;
-    const absl::StatusCode code = error == ENOENT   ? absl::StatusCode::kNotFound
-                                  : error == EACCES ? absl::StatusCode::kPermissionDenied
-                                                    : absl::StatusCode::kFailedPrecondition;
-    return PathError(code, path,
-                     absl::StrCat("cannot create '", partial, "': ", std::strerror(error)));
-  }
-  return PartialFileWriter(std::move(path), std::move(partial), fd);
-}
-
-PartialFileWriter::PartialFileWriter(PartialFileWriter&& other) noexcept
-    : path_(std::move(other.path_)),
-      partial_path_(std::move(other.partial_path_)),
-      fd_(std::exchange(other.fd_, -1)) {}
-
-PartialFileWriter::~PartialFileWriter() {
-  if (fd_ < 0) return;
-  ::close(fd_);
-  ::unlink(partial_path_.c_str());
-}
-
-absl::Status PartialFileWriter::ErrnoError(absl::string_view what, int error) const {
-  // A full disk is the common case and worth its own code.
-  const absl::StatusCode code = (error == ENOSPC || error == EDQUOT)
-                                    ? absl::StatusCode::kResourceExhausted
-                                    : absl::StatusCode::kUnknown;
-  return PathError(code, path_, absl::StrCat(what, ": ", std::strerror(error)));
-}
-
-absl::Status PartialFileWriter::Append(std::span<const std::byte> bytes) {
-  if (fd_ < 0) return PathError(absl::StatusCode::kFailedPrecondition, path_, "already committed");
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(absl::StrCat("writing '", partial_path_, "' failed"), errno);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status PartialFileWriter::Commit() {
-  if (fd_ < 0) return PathError(absl::StatusCode::kFailedPrecondition, path_, "already committed");
-  // fsync before the rename: otherwise a crash can leave the new name pointing at a file whose
-  // data never reached the disk, the very truncated file the rename is meant to rule out.
-  if (::fsync(fd_) != 0) {
-    return ErrnoError(absl::StrCat("fsync of '", partial_path_, "' failed"), errno);
-  }
-  const int fd = std::exchange(fd_, -1);
-  if (::close(fd) != 0) {
-    const int error = errno;
-    ::unlink(partial_path_.c_str());
-    return ErrnoError(absl::StrCat("closing '", partial_path_, "' failed"), error);
-  }
-  if (::rename(partial_path_.c_str(), path_.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(partial_path_.c_str());
-    return ErrnoError(absl::StrCat("cannot move '", partial_path_, "' into place"), error);
-  }
-  return absl::OkStatus();
 }
 
 // Element decoding -------------------------------------------------------------------------------

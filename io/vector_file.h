@@ -93,7 +93,7 @@ absl::StatusOr<std::unique_ptr<VectorFileReader>> OpenVectorFile(std::string_vie
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing shared by the flat-format readers and writers (vecs_file.cc, npy_file.cc); not part
-// of the public API.
+// of the public API. Their files are tq::ReadOnlyFile and tq::AtomicFileWriter (platform/).
 
 namespace internal {
 
@@ -105,69 +105,6 @@ absl::Status PathError(absl::StatusCode code, absl::string_view path, absl::stri
 inline bool MulFits(int64_t a, int64_t b, int64_t* out) {
   return !__builtin_mul_overflow(a, b, out);
 }
-
-// A regular file opened read-only and read with pread at explicit offsets: no shared file
-// position, so concurrent const reads are safe, and nothing is mapped or held, so a file of any
-// size streams through the caller's buffer.
-class PositionalFile {
- public:
-  // NotFound if absent; FailedPrecondition for a directory or a file that cannot be opened.
-  static absl::StatusOr<PositionalFile> Open(std::string_view path);
-
-  PositionalFile(PositionalFile&& other) noexcept;
-  PositionalFile& operator=(PositionalFile&& other) noexcept;
-  PositionalFile(const PositionalFile&) = delete;
-  PositionalFile& operator=(const PositionalFile&) = delete;
-  ~PositionalFile();
-
-  const std::string& path() const { return path_; }
-  int64_t size() const { return size_; }  // as of Open
-
-  // Exactly out.size() bytes at `offset`; DataLoss if the file ends first (it shrank after
-  // Open) or the read fails.
-  absl::Status ReadAt(int64_t offset, std::span<std::byte> out) const;
-
-  // PathError with this file's path.
-  absl::Status Error(absl::StatusCode code, absl::string_view what) const {
-    return PathError(code, path_, what);
-  }
-
- private:
-  PositionalFile(std::string path, int fd, int64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
-
-  std::string path_;
-  int fd_ = -1;
-  int64_t size_ = 0;
-};
-
-// Writes "<path>.partial" and renames it over `path` only in Commit() (after an fsync), like
-// AnnHdf5Writer: a failed or abandoned write never leaves a truncated file where a reader
-// expects a complete one. Destroying an uncommitted writer deletes the partial file.
-class PartialFileWriter {
- public:
-  static absl::StatusOr<PartialFileWriter> Create(std::string_view path);
-
-  PartialFileWriter(PartialFileWriter&& other) noexcept;
-  PartialFileWriter& operator=(PartialFileWriter&&) = delete;
-  PartialFileWriter(const PartialFileWriter&) = delete;
-  PartialFileWriter& operator=(const PartialFileWriter&) = delete;
-  ~PartialFileWriter();
-
-  const std::string& path() const { return path_; }
-
-  absl::Status Append(std::span<const std::byte> bytes);
-  absl::Status Commit();
-
- private:
-  PartialFileWriter(std::string path, std::string partial_path, int fd)
-      : path_(std::move(path)), partial_path_(std::move(partial_path)), fd_(fd) {}
-  absl::Status ErrnoError(absl::string_view what, int error) const;
-
-  std::string path_;
-  std::string partial_path_;
-  int fd_ = -1;  // -1 once committed
-};
 
 // Decodes `count` little-endian elements of `type` into float32 (see ReadRows for the rules).
 // Returns the index of the first integer that float32 cannot hold exactly, or -1 if all fit.

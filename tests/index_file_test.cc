@@ -323,7 +323,7 @@ void ExpectOpenFails(const std::string& path, absl::StatusCode code, const std::
 }
 
 TEST(IndexFile, RefusesMissingForeignAndEmptyFiles) {
-  ExpectOpenFails(TempPath("does_not_exist.tqi"), absl::StatusCode::kNotFound, "no such file");
+  ExpectOpenFails(TempPath("does_not_exist.tqi"), absl::StatusCode::kNotFound, "file not found");
   const std::string text = TempPath("text.tqi");
   WriteBytes(text, std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o', '\n'});
   ExpectOpenFails(text, absl::StatusCode::kFailedPrecondition, "not a tq-index file");
@@ -331,7 +331,7 @@ TEST(IndexFile, RefusesMissingForeignAndEmptyFiles) {
   ExpectOpenFails(text, absl::StatusCode::kFailedPrecondition, "not a tq-index file");
   std::remove(text.c_str());
   ExpectOpenFails(::testing::TempDir(), absl::StatusCode::kFailedPrecondition,
-                  "not a regular file");
+                  "is a directory");
 }
 
 TEST(IndexFile, RefusesANewerMajorVersionAndReadsANewerMinor) {

@@ -40,24 +40,37 @@ static_assert(std::endian::native == std::endian::little, "tests build little-en
 // Debian's Abseil has its own absl::string_view, which gMock's string matchers do not take.
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
-// A unique path under the test temp dir, removed (with any writer leftovers) afterwards.
+// A path `name` in a fresh directory of its own under the test temp dir; the directory, with
+// anything a writer left in it, is removed afterwards.
 class TempPath {
  public:
   explicit TempPath(const std::string& name)
-      : path_(absl::StrCat(::testing::TempDir(), "tq_vf_",
-                           ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
-                           name)) {
+      : dir_(absl::StrCat(::testing::TempDir(), "tq_vf_",
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
+                          name, ".d")),
+        path_(absl::StrCat(dir_, "/", name)) {
     Remove();
+    std::filesystem::create_directories(dir_);
   }
   ~TempPath() { Remove(); }
   const std::string& path() const { return path_; }
 
+  // The names in the directory other than path()'s own: whatever a writer left behind (its
+  // temporary file, say), which must be nothing.
+  std::vector<std::string> Others() const {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      if (entry.path() != std::filesystem::path(path_)) names.push_back(entry.path().string());
+    }
+    return names;
+  }
+
  private:
   void Remove() {
     std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-    std::filesystem::remove(path_ + ".partial", ignored);
+    std::filesystem::remove_all(dir_, ignored);
   }
+  std::string dir_;
   std::string path_;
 };
 
@@ -192,7 +205,7 @@ TEST(VecsTest, FvecsRoundTripAndSlices) {
   TempPath file("base.fvecs");
   const std::vector<float> data = MakeMatrix(37, 5);
   ASSERT_TRUE(WriteFvecs(file.path(), {data, 37, 5}).ok());
-  EXPECT_FALSE(std::filesystem::exists(file.path() + ".partial"));
+  EXPECT_EQ(file.Others(), std::vector<std::string>{});
   EXPECT_EQ(std::filesystem::file_size(file.path()), 37u * (4 + 5 * 4));
   absl::StatusOr<VecsReader> reader = VecsReader::Open(file.path());
   ASSERT_TRUE(reader.ok()) << reader.status();
@@ -284,7 +297,7 @@ TEST(VecsTest, WriteIvecsTakesSearchIdsAndRefusesThoseOutsideInt32) {
               absl::StatusCode::kInvalidArgument, wide.path(),
               "value 2147483648 in row 0 does not fit int32");
   EXPECT_FALSE(std::filesystem::exists(wide.path()));
-  EXPECT_FALSE(std::filesystem::exists(wide.path() + ".partial"));
+  EXPECT_EQ(wide.Others(), std::vector<std::string>{});
 }
 
 TEST(VecsTest, BvecsConvertsToFloatAndInt64) {
@@ -336,7 +349,7 @@ TEST(VecsTest, WriterReplacesAnExistingFile) {
   absl::StatusOr<VecsReader> reader = VecsReader::Open(file.path());
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ(ReadAllFloats(*reader), data);
-  EXPECT_FALSE(std::filesystem::exists(file.path() + ".partial"));
+  EXPECT_EQ(file.Others(), std::vector<std::string>{});
 }
 
 TEST(VecsTest, WriterRejectsBadShapes) {
@@ -351,7 +364,7 @@ TEST(VecsTest, WriterRejectsBadShapes) {
   ExpectError(WriteFvecs(file.path(), {six, int64_t{1} << 62, 4}),
               absl::StatusCode::kInvalidArgument, file.path(), "cannot write");
   EXPECT_FALSE(std::filesystem::exists(file.path()));
-  EXPECT_FALSE(std::filesystem::exists(file.path() + ".partial"));
+  EXPECT_EQ(file.Others(), std::vector<std::string>{});
   const std::string no_dir = file.path() + "_missing_dir/x.fvecs";
   ExpectError(WriteFvecs(no_dir, {six, 1, 6}), absl::StatusCode::kNotFound, no_dir,
               "cannot create");
@@ -507,7 +520,7 @@ TEST(NpyTest, WriterProducesNumpysExactBytes) {
   TempPath file("w.npy");
   const std::vector<float> data = MakeMatrix(2, 3);
   ASSERT_TRUE(WriteNpy(file.path(), {data, 2, 3}).ok());
-  EXPECT_FALSE(std::filesystem::exists(file.path() + ".partial"));
+  EXPECT_EQ(file.Others(), std::vector<std::string>{});
   const std::string bytes = ReadBytes(file.path());
   EXPECT_EQ(bytes,
             NpyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", Bytes(data)));
