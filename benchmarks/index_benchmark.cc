@@ -1,12 +1,16 @@
 // End-to-end index throughput: Search (scan + top-k + exact rescoring) in vectors/s and GB/s of
-// blocks, beside a plain read of as many bytes in the same binary, and Add in vectors/s.
+// blocks, beside a plain read of as many bytes in the same binary, Add in vectors/s, and Open
+// of a saved index (copied, mapped, mapped without checksums) in GB/s of file.
 // Run: build/benchmarks/tq_index_benchmark
 #include <benchmark/benchmark.h>
 
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <string>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -101,6 +105,34 @@ void BM_Add(benchmark::State& state) {
       static_cast<double>(kBatch) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
+// Args: dim, mode (0 copy, 1 mmap with checksums, 2 mmap without). The file is in the page
+// cache after the first iteration, so this is the CPU cost of opening: copying the blocks,
+// checksumming them, or neither (ids, tombstones and live masks are checked in every mode).
+void BM_Open(benchmark::State& state) {
+  const int dim = static_cast<int>(state.range(0));
+  const int mode = static_cast<int>(state.range(1));
+  static auto* paths = new std::map<int, std::string>();
+  std::string& path = (*paths)[dim];
+  if (path.empty()) {
+    path = (std::filesystem::temp_directory_path() /
+            ("tq_index_benchmark_" + std::to_string(dim) + ".tqi"))
+               .string();
+    if (!GetIndex(dim, 4).Save(path).ok()) std::abort();
+  }
+  OpenOptions options;
+  options.mmap = mode != 0;
+  options.verify_checksums = mode != 2;
+  for (auto _ : state) {
+    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(path, options);
+    if (!index.ok()) std::abort();
+    benchmark::DoNotOptimize(index->get());
+  }
+  const double bytes = static_cast<double>(std::filesystem::file_size(path));
+  state.counters["file_GBps"] =
+      benchmark::Counter(bytes * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["file_MB"] = bytes / 1e6;
+}
+
 BENCHMARK(BM_Search)
     ->ArgsProduct({{100, 200, 1536}, {1, 2, 4}, {1, 16}, {1}})
     ->Args({200, 4, 16, 2})
@@ -108,6 +140,7 @@ BENCHMARK(BM_Search)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MemoryRead)->ArgsProduct({{100, 200, 1536}, {4}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Add)->ArgsProduct({{200, 1536}, {1, 2}})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Open)->ArgsProduct({{200, 1536}, {0, 1, 2}})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace tq

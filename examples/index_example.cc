@@ -1,7 +1,9 @@
-// Embedding tq::Index: create a 4-bit cosine index, add vectors with ids, search, remove.
+// Embedding tq::Index: create a 4-bit cosine index, add vectors with ids, search, remove,
+// save it and open it again memory-mapped.
 // Built and run by ctest (index_example), so it stays correct as the API evolves.
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <vector>
@@ -60,5 +62,25 @@ int main() {
   std::printf("%lld vectors, %lld bits each (codes + norm), %lld bytes of blocks\n",
               static_cast<long long>(stats.live), static_cast<long long>(stats.bits_per_vector),
               static_cast<long long>(stats.block_bytes));
-  return results.id(0, 0) == 1042 ? 0 : 1;
+
+  // Save writes a temporary file and renames it into place; Open validates it all, and with
+  // mmap leaves the blocks in the page cache, shared with every process that opens the file.
+  const std::string path = (std::filesystem::temp_directory_path() / "index_example.tqi").string();
+  if (absl::Status s = (*index)->Save(path); !s.ok()) {
+    std::fprintf(stderr, "save: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  tq::OpenOptions open;
+  open.mmap = true;
+  absl::StatusOr<std::unique_ptr<tq::Index>> reopened = tq::Index::Open(path, open);
+  std::filesystem::remove(path);
+  if (!reopened.ok()) {
+    std::fprintf(stderr, "open: %s\n", std::string(reopened.status().message()).c_str());
+    return 1;
+  }
+  tq::SearchResults again;
+  if (!(*reopened)->Search(queries, /*k=*/5, params, &again).ok()) return 1;
+  std::printf("reopened: %lld vectors, best hit of query 1: %lld\n",
+              static_cast<long long>((*reopened)->size()), static_cast<long long>(again.id(1, 0)));
+  return results.id(0, 0) == 1042 && (*reopened)->size() == stats.live ? 0 : 1;
 }
