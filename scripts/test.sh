@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # Install what is missing, build from scratch in build-test/, and run every default test
-# through ctest (label `unit`); then the concurrency test again under ThreadSanitizer
-# (build-tsan/, only that test's targets, one OpenMP thread since libgomp is not instrumented).
+# through ctest (label `unit`); then the suites that read hostile files again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/: index file corruption sweeps,
+# malformed vector files), and the concurrency test under ThreadSanitizer (build-tsan/, one
+# OpenMP thread since libgomp is not instrumented). Only those targets are built twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build-test
 ctest --test-dir build-test -L unit --output-on-failure -j"$(nproc)" --timeout 900
+
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DTQ_SANITIZE=address,undefined \
+      -DTQ_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build-asan -j"$(nproc)" --target index_file_test io_vector_file_test platform_file_test \
+      io_ann_hdf5_test
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --test-dir build-asan -R '^(index_file_test|io_vector_file_test|io_ann_hdf5_test|platform_file_test)\.' \
+        --output-on-failure -j"$(nproc)" --timeout 900
+
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DTQ_SANITIZE=thread \
       -DTQ_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target index_concurrency_test
