@@ -11,6 +11,8 @@ inline constexpr int kExitBadInput = 1;
 inline constexpr int kExitUsage = 2;
 
 int RunDistortion(int argc, char** argv);
+int RunSubset(int argc, char** argv);
+int RunRecall(int argc, char** argv);
 
 }  // namespace tq::bench
 

@@ -14,6 +14,8 @@ void PrintUsage(FILE* out) {
                "usage: tq-bench COMMAND [flags]\n"
                "commands:\n"
                "  distortion   D_mse, D_prod and inner-product bias per bit width (paper Fig. 3)\n"
+               "  subset       first N train and Q test rows, with exact neighbours recomputed\n"
+               "  recall       recall@1@k, recall@10 and QPS of TurboQuant, PQ and RaBitQ (Fig. 5)\n"
                "run `tq-bench COMMAND --help` for the flags of a command.\n");
 }
 
@@ -54,9 +56,13 @@ int main(int argc, char** argv) {
     PrintUsage(stdout);
     return tq::bench::kExitOk;
   }
+  // subset parses and checks its own flags: its --k and --queries differ (in meaning and
+  // default) from other commands' Abseil flags of the same names.
+  if (command == "subset") return tq::bench::RunSubset(argc - 1, argv + 1);
   if (UnknownFlag(argc, argv)) return tq::bench::kExitUsage;
   // The command sees itself as argv[0], so absl's flag parser starts after it.
   if (command == "distortion") return tq::bench::RunDistortion(argc - 1, argv + 1);
+  if (command == "recall") return tq::bench::RunRecall(argc - 1, argv + 1);
   std::fprintf(stderr, "tq-bench: unknown command '%s'\n", command.c_str());
   PrintUsage(stderr);
   return tq::bench::kExitUsage;
