@@ -20,10 +20,16 @@
 
 #include <gtest/gtest.h>
 
+#include "cli_test_util.h"
 #include "io/ann_hdf5.h"
 
 namespace tq {
 namespace {
+
+using ::tq::testing::CliRun;
+using ::tq::testing::Contains;
+using ::tq::testing::ReadText;
+using ::tq::testing::RunCli;
 
 // ---------------------------------------------------------------------------------------------
 // A minimal JSON reader: enough to check the output's structure, strictly (one value, nothing
@@ -214,21 +220,6 @@ std::vector<int32_t> TrueNeighbours(const std::vector<float>& train,
   return out;
 }
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 class BenchRecall : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -272,15 +263,7 @@ class BenchRecall : public ::testing::Test {
   static std::string Path(const std::string& name) { return *dir_ + "/" + name; }
 
   static CliRun Cli(const std::string& args) {
-    const std::string out = Path("stdout"), err = Path("stderr");
-    const std::string command =
-        std::string(TQ_BENCH_BINARY) + " recall " + args + " >" + out + " 2>" + err;
-    const int status = std::system(command.c_str());
-    CliRun run;
-    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = ReadText(out);
-    run.err = ReadText(err);
-    return run;
+    return RunCli(std::string(TQ_BENCH_BINARY) + " recall " + args, *dir_);
   }
 
   // Runs with --json and parses stdout, which must be exactly one JSON object.

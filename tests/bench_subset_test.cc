@@ -19,28 +19,19 @@
 
 #include <gtest/gtest.h>
 
+#include "cli_test_util.h"
 #include "io/ann_hdf5.h"
 
 namespace tq {
 namespace {
 
+using ::tq::testing::CliRun;
+using ::tq::testing::Contains;
+using ::tq::testing::ReadText;
+using ::tq::testing::RunCli;
+
 const std::string kSharedGlove = std::string(TQ_SHARED_DATASETS) + "/glove-100-angular.hdf5";
 const std::string kSample = std::string(TQ_REPO_DATASETS) + "/glove-100-angular-20k.hdf5";
-
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // A synthetic ann-benchmarks file: train rows, test rows and placeholder ground truth.
 struct Synthetic {
@@ -126,15 +117,7 @@ class BenchSubset : public ::testing::Test {
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
   CliRun Cli(const std::string& args, const std::string& env = "") const {
-    const std::string out = Path("stdout"), err = Path("stderr");
-    const std::string command =
-        env + " " + std::string(TQ_BENCH_BINARY) + " " + args + " >" + out + " 2>" + err;
-    const int status = std::system(command.c_str());
-    CliRun run;
-    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = ReadText(out);
-    run.err = ReadText(err);
-    return run;
+    return RunCli(env + " " + std::string(TQ_BENCH_BINARY) + " " + args, dir_);
   }
 
   // Runs subset on `s` written with `distance` and checks the result against BruteForce.

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/container/flat_hash_set.h"
+#include "cli_test_util.h"
 #include "index/index.h"
 #include "io/ann_hdf5.h"
 #include "io/vecs_file.h"
@@ -24,18 +25,12 @@
 namespace tq {
 namespace {
 
+using ::tq::testing::CliRun;
+using ::tq::testing::Contains;
+using ::tq::testing::ReadText;
+using ::tq::testing::RunCli;
+
 const std::string kGlove = std::string(TQ_SHARED_DATASETS) + "/glove-100-angular.hdf5";
-
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class TqIndexCli : public ::testing::Test {
  protected:
@@ -49,22 +44,11 @@ class TqIndexCli : public ::testing::Test {
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
   CliRun Cli(const std::string& args) const {
-    const std::string out = Path("stdout"), err = Path("stderr");
-    const std::string command = std::string(TQ_INDEX_BINARY) + " " + args + " >" + out + " 2>" + err;
-    const int status = std::system(command.c_str());
-    CliRun run;
-    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = ReadText(out);
-    run.err = ReadText(err);
-    return run;
+    return RunCli(std::string(TQ_INDEX_BINARY) + " " + args, dir_);
   }
 
   std::string dir_;
 };
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 TEST_F(TqIndexCli, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_EQ(Cli("").code, 2);
