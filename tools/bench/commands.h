@@ -1,18 +1,28 @@
-// The tq-bench subcommands; each parses its own flags (defined in its own .cc file, which is
-// also what `tq-bench COMMAND --help` lists) and returns the process exit code.
+// The tq-bench commands. Each has a spec (its flags and --help text) and a Run function called
+// after main has parsed the flags; Run returns the exit code (tools/cli/command_line.h).
 #ifndef TQ_TOOLS_BENCH_COMMANDS_H_
 #define TQ_TOOLS_BENCH_COMMANDS_H_
 
+#include <string>
+#include <vector>
+
+#include "tools/cli/command_line.h"
+
 namespace tq::bench {
 
-// Exit codes shared by the tools: 0 ok, 1 bad input (files, data), 2 usage (flags).
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitBadInput = 1;
-inline constexpr int kExitUsage = 2;
+using cli::kExitBadInput;
+using cli::kExitOk;
+using cli::kExitUsage;
 
-int RunDistortion(int argc, char** argv);
-int RunSubset(int argc, char** argv);
-int RunRecall(int argc, char** argv);
+const cli::CommandSpec& DistortionSpec();
+const cli::CommandSpec& SubsetSpec();
+const cli::CommandSpec& RecallSpec();
+
+// `args` is the command line after "tq-bench" (the command's name, then its flags as typed), for
+// reports that say how to regenerate them; `given` names the flags it set (cli::WasGiven).
+int RunDistortion(const std::vector<std::string>& args, const std::vector<std::string>& given);
+int RunSubset(const std::vector<std::string>& args, const std::vector<std::string>& given);
+int RunRecall(const std::vector<std::string>& args, const std::vector<std::string>& given);
 
 }  // namespace tq::bench
 

@@ -3,18 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <iostream>
 #include <numbers>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/internal/program_name.h"
-#include "absl/flags/internal/usage.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/distortion.h"
@@ -23,28 +16,44 @@
 #include "io/ann_hdf5.h"
 #include "tools/bench/commands.h"
 #include "tools/bench/flag_lists.h"
+#include "tools/bench/flags.h"
 #include "tools/bench/text_files.h"
 #include "tools/report/json_writer.h"
 #include "tools/report/markdown_table.h"
 #include "tools/report/svg_plot.h"
 
-ABSL_FLAG(int, dim, 1536, "dimension of the random unit vectors (ignored with --data)");
-ABSL_FLAG(std::string, bits, "1,2,3,4", "bit widths, comma-separated, each in 1..4");
-ABSL_FLAG(int, samples, 20000, "number of vectors (random, or the first rows of --data)");
-ABSL_FLAG(int, queries, 32, "queries paired with every vector for D_prod and the bias");
-ABSL_FLAG(std::string, rotation, "haar", "haar (the paper's) or fast");
-ABSL_FLAG(std::string, variants, "mse,prod,corrected",
-          "comma-separated: mse, prod (Gaussian QJL, the paper's), prod-orthogonal (orthogonal "
-          "QJL), corrected (nearest-centroid encoder), corrected-max-cosine");
-ABSL_FLAG(std::string, data, "",
-          "ann-benchmarks HDF5 file: vectors from --dataset, queries from its `test` rows");
-ABSL_FLAG(std::string, dataset, "train", "dataset of --data holding the vectors");
-ABSL_FLAG(uint64_t, seed, 42, "seed of the rotation, QJL matrix and random data");
-ABSL_FLAG(int, threads, 0, "encoding threads (0 = all cores)");
-ABSL_FLAG(bool, json, false, "print one JSON object instead of a table");
-ABSL_FLAG(std::string, report, "", "folder for distortion.md, distortion.csv and two SVG plots");
-
 namespace tq::bench {
+
+const cli::CommandSpec& DistortionSpec() {
+  static const cli::CommandSpec spec{
+      "tq-bench",
+      "distortion",
+      "D_mse, D_prod and inner-product bias per bit width (paper Fig. 3)",
+      "[--dim D] [--bits 1,2,3,4] [--samples N] [--rotation haar|fast] [--variants ...] "
+      "[--data FILE.hdf5] [--json] [--report DIR]",
+      {{"dim", "D", "dimension of the random unit vectors, ignored with --data (default 1536)"},
+       {"bits", "LIST", "bit widths, comma-separated, each in 1..4 (default 1,2,3,4)"},
+       {"samples", "N", "number of vectors: random, or the first rows of --data (default 20000)"},
+       {"queries", "Q",
+        "queries paired with every vector for D_prod and the bias, 1..4096 "
+        "(default 32)"},
+       {"rotation", "R", "haar (the paper's) or fast (default haar)"},
+       {"variants", "LIST",
+        "comma-separated: mse, prod (Gaussian QJL, the paper's), "
+        "prod-orthogonal (orthogonal QJL), corrected (nearest-centroid "
+        "encoder), corrected-max-cosine (default mse,prod,corrected)"},
+       {"data", "FILE.hdf5",
+        "ann-benchmarks HDF5 file: vectors from --dataset, queries from its "
+        "`test` rows (default: random unit vectors)"},
+       {"dataset", "NAME", "dataset of --data holding the vectors (default train)"},
+       {"seed", "S", "seed of the rotation, QJL matrix and random data (default 42)"},
+       {"threads", "T", "encoding threads (default 0 = all cores)"},
+       {"json", "", "print one JSON object instead of a table"},
+       {"report", "DIR", "folder for distortion.md, distortion.csv and two SVG plots"}},
+      "exit codes: 0 ok, 1 bad input (file, data), 2 usage (flags)."};
+  return spec;
+}
+
 namespace {
 
 struct VariantSpec {
@@ -68,9 +77,9 @@ absl::StatusOr<VariantSpec> ParseVariantSpec(const std::string& name) {
     return VariantSpec{name, Variant::kCorrected, QjlTransform::kGaussian,
                        CorrectedEncoder::kMaxCosine};
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--variants: unknown variant '", name,
-      "' (expected mse, prod, prod-orthogonal, corrected or corrected-max-cosine)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--variants: unknown variant '", name,
+                   "' (expected mse, prod, prod-orthogonal, corrected or corrected-max-cosine)"));
 }
 
 struct Row {
@@ -101,7 +110,7 @@ std::vector<float> GaussianRows(int64_t rows, int dim, uint64_t seed) {
 absl::StatusOr<Workload> LoadWorkload() {
   Workload w;
   const int samples = absl::GetFlag(FLAGS_samples);
-  const int queries = absl::GetFlag(FLAGS_queries);
+  const int64_t queries = absl::GetFlag(FLAGS_queries);
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   const std::string path = absl::GetFlag(FLAGS_data);
   if (path.empty()) {
@@ -131,9 +140,8 @@ absl::StatusOr<Workload> LoadWorkload() {
     absl::StatusOr<io::DatasetShape> test_shape = reader->Shape("test");
     if (!test_shape.ok()) return test_shape.status();
     if (test_shape->cols != w.dim) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": test has dimension ",
-                                                     test_shape->cols, ", ", dataset, " has ",
-                                                     w.dim));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": test has dimension ", test_shape->cols, ", ", dataset, " has ", w.dim));
     }
     w.nq = std::min<int64_t>(queries, test_shape->rows);
     absl::StatusOr<std::vector<float>> q = reader->ReadFloatRows("test", 0, w.nq);
@@ -176,17 +184,16 @@ std::string ToJson(const Workload& w, const std::string& rotation, const std::ve
 }
 
 report::MarkdownTable ToTable(const std::vector<Row>& rows) {
-  report::MarkdownTable table({"bits", "variant", "D_mse", "d*D_prod", "ip bias",
-                               "lower 4^-b", "upper D_mse", "upper d*D_prod"});
+  report::MarkdownTable table({"bits", "variant", "D_mse", "d*D_prod", "ip bias", "lower 4^-b",
+                               "upper D_mse", "upper d*D_prod"});
   for (size_t c : {0, 2, 3, 4, 5, 6, 7}) table.SetNumeric(c);
   for (const Row& row : rows) {
-    table.AddRow({absl::StrCat(row.bits), row.variant,
-                  report::FormatSignificant(row.result.d_mse, 4),
-                  report::FormatSignificant(row.result.d_prod, 4),
-                  report::FormatFixed(row.result.ip_bias, 4),
-                  report::FormatSignificant(row.lower_bound, 4),
-                  report::FormatSignificant(row.upper_bound, 4),
-                  report::FormatSignificant(row.prod_upper_bound, 4)});
+    table.AddRow(
+        {absl::StrCat(row.bits), row.variant, report::FormatSignificant(row.result.d_mse, 4),
+         report::FormatSignificant(row.result.d_prod, 4),
+         report::FormatFixed(row.result.ip_bias, 4), report::FormatSignificant(row.lower_bound, 4),
+         report::FormatSignificant(row.upper_bound, 4),
+         report::FormatSignificant(row.prod_upper_bound, 4)});
   }
   return table;
 }
@@ -198,8 +205,7 @@ std::string Plot(const std::vector<Row>& rows, const std::vector<std::string>& v
   plot.title = prod ? absl::StrCat("Inner-product error d*D_prod (d = ", dim, ")")
                     : absl::StrCat("MSE distortion D_mse (d = ", dim, ")");
   plot.x = {.label = "bits per coordinate", .scale = report::AxisScale::kLinear};
-  plot.y = {.label = prod ? "d * D_prod / |q|^2" : "D_mse",
-            .scale = report::AxisScale::kLog10};
+  plot.y = {.label = prod ? "d * D_prod / |q|^2" : "D_mse", .scale = report::AxisScale::kLog10};
   for (const std::string& variant : variants) {
     report::PlotSeries series{.name = variant, .markers = true};
     for (const Row& row : rows) {
@@ -210,16 +216,17 @@ std::string Plot(const std::vector<Row>& rows, const std::vector<std::string>& v
     plot.series.push_back(series);
   }
   report::PlotSeries lower{.name = "lower bound 4^-b", .dashed = true, .color = "#555555"};
-  report::PlotSeries upper{.name = prod ? "upper bound sqrt(3) pi^2 4^-b"
-                                        : "upper bound sqrt(3) pi/2 4^-b",
-                           .dashed = true,
-                           .color = "#000000"};
+  report::PlotSeries upper{
+      .name = prod ? "upper bound sqrt(3) pi^2 4^-b" : "upper bound sqrt(3) pi/2 4^-b",
+      .dashed = true,
+      .color = "#000000"};
   for (int b : bits) {
     const double shannon = std::pow(4.0, -b);
     lower.points.push_back({double(b), shannon});
     upper.points.push_back(
-        {double(b), std::sqrt(3.0) * (prod ? std::numbers::pi * std::numbers::pi
-                                           : std::numbers::pi / 2) * shannon});
+        {double(b), std::sqrt(3.0) *
+                        (prod ? std::numbers::pi * std::numbers::pi : std::numbers::pi / 2) *
+                        shannon});
   }
   plot.series.push_back(lower);
   plot.series.push_back(upper);
@@ -232,9 +239,9 @@ absl::Status WriteReport(const std::string& dir, const Workload& w, const std::s
   if (absl::Status s = CreateDirectories(dir); !s.ok()) return s;
   const report::MarkdownTable table = ToTable(rows);
   const std::string markdown = absl::StrCat(
-      "# TurboQuant distortion\n\n", "Data: ", w.source, ", d = ", w.dim, ", ", w.n,
-      " vectors x ", w.nq, " queries, rotation ", rotation, ".\n\nRegenerate with `", command,
-      "`.\n\n", table.ToMarkdown(), "\n![D_mse](distortion.svg)\n![D_prod](distortion_prod.svg)\n");
+      "# TurboQuant distortion\n\n", "Data: ", w.source, ", d = ", w.dim, ", ", w.n, " vectors x ",
+      w.nq, " queries, rotation ", rotation, ".\n\nRegenerate with `", command, "`.\n\n",
+      table.ToMarkdown(), "\n![D_mse](distortion.svg)\n![D_prod](distortion_prod.svg)\n");
   for (const auto& [name, content] :
        {std::pair<std::string, std::string>{"distortion.md", markdown},
         {"distortion.csv", table.ToCsv("\n")},
@@ -247,34 +254,10 @@ absl::Status WriteReport(const std::string& dir, const Workload& w, const std::s
 
 }  // namespace
 
-int RunDistortion(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "[--dim D] [--bits 1,2,3,4] [--samples N] [--rotation haar|fast] "
-      "[--variants ...] [--data FILE.hdf5] [--json] [--report DIR]");
-  absl::FlagsUsageConfig config;
-  config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "distortion_command");
-  };
-  config.contains_helpshort_flags = config.contains_help_flags;
-  absl::SetFlagsUsageConfig(config);
-  // --help prints this command's flags and succeeds (Abseil's own handler exits with 1).
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h" || arg == "--helpshort" || arg == "--helpfull") {
-      absl::flags_internal::SetProgramInvocationName("tq-bench distortion");
-      absl::flags_internal::FlagsHelp(std::cout, "distortion_command",
-                                      absl::flags_internal::HelpFormat::kHumanReadable,
-                                      absl::ProgramUsageMessage());
-      return kExitOk;
-    }
-  }
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  if (positional.size() > 1) {
-    std::fprintf(stderr, "tq-bench distortion: unexpected argument '%s'\n", positional[1]);
-    return kExitUsage;
-  }
-  const std::string command = absl::StrCat("tq-bench distortion ",
-                                           absl::StrJoin(argv + 1, argv + argc, " "));
+// Every flag of distortion has its Abseil default (flags.cc), so `given` is not needed.
+int RunDistortion(const std::vector<std::string>& args, const std::vector<std::string>& /*given*/) {
+  const std::string command =
+      absl::StrCat("tq-bench distortion ", absl::StrJoin(args.begin() + 1, args.end(), " "));
 
   absl::StatusOr<std::vector<int>> bits = ParseIntList("bits", absl::GetFlag(FLAGS_bits), 1, 4);
   absl::StatusOr<RotationKind> rotation = ParseRotationKind(absl::GetFlag(FLAGS_rotation));
@@ -305,8 +288,8 @@ int RunDistortion(int argc, char** argv) {
   // The vectors, their codes and decodings are held in memory together (~4 copies):
   // refuse early what cannot fit rather than die in an allocation.
   constexpr double kMaxVectorBytes = 4.0 * (1ULL << 30);
-  if (usage.ok() &&
-      4.0 * absl::GetFlag(FLAGS_samples) * std::max(absl::GetFlag(FLAGS_dim), 2) > kMaxVectorBytes) {
+  if (usage.ok() && 4.0 * absl::GetFlag(FLAGS_samples) * std::max(absl::GetFlag(FLAGS_dim), 2) >
+                        kMaxVectorBytes) {
     usage = absl::InvalidArgumentError("--samples x dimension exceeds 4 GiB of vectors");
   }
   if (!usage.ok()) {
@@ -367,8 +350,8 @@ int RunDistortion(int argc, char** argv) {
   if (!report_dir.empty()) {
     std::vector<std::string> names;
     for (const VariantSpec& spec : specs) names.push_back(spec.name);
-    if (absl::Status s = WriteReport(report_dir, *workload, rotation_name, rows, names, *bits,
-                                     command);
+    if (absl::Status s =
+            WriteReport(report_dir, *workload, rotation_name, rows, names, *bits, command);
         !s.ok()) {
       std::fprintf(stderr, "tq-bench distortion: %s\n", std::string(s.message()).c_str());
       return kExitBadInput;

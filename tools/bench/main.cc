@@ -1,47 +1,32 @@
-// tq-bench: the research runner. `tq-bench distortion ...` reproduces the paper's Figure 3;
-// later commands (recall, speed) compare against PQ and RaBitQ on ann-benchmarks files.
+// tq-bench: the research runner. `tq-bench distortion ...` reproduces the paper's Figure 3,
+// `recall` its Figure 5 against PQ and RaBitQ, `subset` cuts ann-benchmarks files for them.
 #include <cstdio>
-#include <cstring>
 #include <string>
+#include <vector>
 
-#include "absl/flags/reflection.h"
 #include "tools/bench/commands.h"
 
 namespace {
 
-void PrintUsage(FILE* out) {
-  std::fprintf(out,
-               "usage: tq-bench COMMAND [flags]\n"
-               "commands:\n"
-               "  distortion   D_mse, D_prod and inner-product bias per bit width (paper Fig. 3)\n"
-               "  subset       first N train and Q test rows, with exact neighbours recomputed\n"
-               "  recall       recall@1@k, recall@10 and QPS of TurboQuant, PQ and RaBitQ (Fig. 5)\n"
-               "run `tq-bench COMMAND --help` for the flags of a command.\n");
-}
+using tq::cli::CommandSpec;
 
-// Abseil's parser exits with 1 on an unknown flag; the tools promise 2 for usage errors, so
-// flag names are checked here first (`--name`, `--name=v`, `--noname` for booleans).
-bool UnknownFlag(int argc, char** argv) {
-  for (int i = 2; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--") break;
-    if (arg.rfind("-", 0) != 0 || arg == "-") continue;
-    arg.erase(0, arg.rfind("--", 0) == 0 ? 2 : 1);
-    const std::string name = arg.substr(0, arg.find('='));
-    // Abseil's built-in usage flags are parsed specially and not in the registry.
-    static const char* const kBuiltin[] = {"h", "help", "helpfull", "helpshort", "helppackage",
-                                           "version", "only_check_args", "flagfile", "fromenv",
-                                           "tryfromenv", "undefok"};
-    bool builtin = false;
-    for (const char* b : kBuiltin) builtin = builtin || name == b;
-    if (builtin || absl::FindCommandLineFlag(name) != nullptr) continue;
-    if (name.rfind("no", 0) == 0 && absl::FindCommandLineFlag(name.substr(2)) != nullptr) {
-      continue;
-    }
-    std::fprintf(stderr, "tq-bench %s: unknown flag '%s' (see --help)\n", argv[1], argv[i]);
-    return true;
+struct Command {
+  const CommandSpec& (*spec)();
+  int (*run)(const std::vector<std::string>& args, const std::vector<std::string>& given);
+};
+
+const Command kCommands[] = {
+    {tq::bench::DistortionSpec, tq::bench::RunDistortion},
+    {tq::bench::SubsetSpec, tq::bench::RunSubset},
+    {tq::bench::RecallSpec, tq::bench::RunRecall},
+};
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out, "usage: tq-bench COMMAND [flags]\ncommands:\n");
+  for (const Command& c : kCommands) {
+    std::fprintf(out, "  %-12s %s\n", c.spec().name.c_str(), c.spec().summary.c_str());
   }
-  return false;
+  std::fprintf(out, "run `tq-bench COMMAND --help` for the flags of a command.\n");
 }
 
 }  // namespace
@@ -49,21 +34,27 @@ bool UnknownFlag(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     PrintUsage(stderr);
-    return tq::bench::kExitUsage;
+    return tq::cli::kExitUsage;
   }
-  const std::string command = argv[1];
-  if (command == "--help" || command == "-h" || command == "help") {
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
     PrintUsage(stdout);
-    return tq::bench::kExitOk;
+    return tq::cli::kExitOk;
   }
-  // subset parses and checks its own flags: its --k and --queries differ (in meaning and
-  // default) from other commands' Abseil flags of the same names.
-  if (command == "subset") return tq::bench::RunSubset(argc - 1, argv + 1);
-  if (UnknownFlag(argc, argv)) return tq::bench::kExitUsage;
-  // The command sees itself as argv[0], so absl's flag parser starts after it.
-  if (command == "distortion") return tq::bench::RunDistortion(argc - 1, argv + 1);
-  if (command == "recall") return tq::bench::RunRecall(argc - 1, argv + 1);
-  std::fprintf(stderr, "tq-bench: unknown command '%s'\n", command.c_str());
+  for (const Command& command : kCommands) {
+    const CommandSpec& spec = command.spec();
+    if (spec.name != name) continue;
+    // args[0] is the command's name, flags follow.
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (tq::cli::WantsHelp(args)) {
+      tq::cli::PrintCommandHelp(spec, stdout);
+      return tq::cli::kExitOk;
+    }
+    std::vector<std::string> given;
+    if (!tq::cli::ParseCommandFlags(spec, args, &given)) return tq::cli::kExitUsage;
+    return command.run(args, given);
+  }
+  std::fprintf(stderr, "tq-bench: unknown command '%s'\n", name.c_str());
   PrintUsage(stderr);
-  return tq::bench::kExitUsage;
+  return tq::cli::kExitUsage;
 }

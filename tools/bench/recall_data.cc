@@ -24,8 +24,8 @@ absl::Status Bad(const std::string& path, const std::string& what) {
 }
 
 // Finite values, and unit length under angular (a zero vector has no angle).
-absl::Status CheckAndNormalise(const std::string& path, const char* dataset, bool angular,
-                               int dim, int64_t rows, std::vector<float>& data) {
+absl::Status CheckAndNormalise(const std::string& path, const char* dataset, bool angular, int dim,
+                               int64_t rows, std::vector<float>& data) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = data.data() + r * dim;
     double norm_sq = 0.0;
@@ -105,7 +105,8 @@ absl::StatusOr<RecallData> LoadRecallData(const RecallDataOptions& options) {
   for (const char* name : {"train", "test"}) {
     absl::StatusOr<bool> has = reader->HasDataset(name);
     if (!has.ok()) return has.status();
-    if (!*has) return Bad(path, absl::StrCat("no '", name, "' dataset (not an ann-benchmarks file)"));
+    if (!*has)
+      return Bad(path, absl::StrCat("no '", name, "' dataset (not an ann-benchmarks file)"));
   }
   absl::StatusOr<io::DatasetShape> train = reader->Shape("train");
   if (!train.ok()) return train.status();
@@ -133,7 +134,8 @@ absl::StatusOr<RecallData> LoadRecallData(const RecallDataOptions& options) {
         path, data.n, data.dim, base_bytes / (1 << 30), kMaxBaseBytes >> 30));
   }
   const double query_bytes =
-      data.nq * (4.0 * data.dim + 8.0 * (std::max(options.result_depth, kTruthDepth) + kTruthDepth));
+      data.nq *
+      (4.0 * data.dim + 8.0 * (std::max(options.result_depth, kTruthDepth) + kTruthDepth));
   if (query_bytes > kMaxQueryBytes) {
     return absl::ResourceExhaustedError(absl::StrFormat(
         "%s: %d queries need %.1f GiB with their results, above %d GiB; use --queries", path,
@@ -157,8 +159,7 @@ absl::StatusOr<RecallData> LoadRecallData(const RecallDataOptions& options) {
       !s.ok()) {
     return s;
   }
-  if (absl::Status s =
-          CheckAndNormalise(path, "test", angular, data.dim, data.nq, data.queries);
+  if (absl::Status s = CheckAndNormalise(path, "test", angular, data.dim, data.nq, data.queries);
       !s.ok()) {
     return s;
   }
@@ -184,9 +185,9 @@ absl::StatusOr<RecallData> LoadRecallData(const RecallDataOptions& options) {
     data.truth_note = absl::StrCat("--n keeps ", data.n, " of ", train->rows,
                                    " train rows, so the file's 'neighbors' do not apply");
   } else if (neighbors->rows < data.nq || neighbors->cols < data.truth_depth) {
-    data.truth_note = absl::StrCat("the file's 'neighbors' (", neighbors->rows, " x ",
-                                   neighbors->cols, ") do not cover ", data.nq, " queries x ",
-                                   data.truth_depth);
+    data.truth_note =
+        absl::StrCat("the file's 'neighbors' (", neighbors->rows, " x ", neighbors->cols,
+                     ") do not cover ", data.nq, " queries x ", data.truth_depth);
   } else {
     absl::StatusOr<std::vector<int64_t>> ids = reader->ReadInt64Rows("neighbors", 0, data.nq);
     if (!ids.ok()) return ids.status();

@@ -93,9 +93,9 @@ absl::StatusOr<MethodResult> MeasureMethod(const MethodSpec& spec, const RecallM
     const int k = data.truth_depth;
     std::vector<int64_t> reranked(nq * k);
     start = Clock::now();
-    if (absl::Status s = method.SearchReranked(data.queries.data(), nq, k,
-                                               std::max(options.rerank, k), options.threads,
-                                               reranked.data());
+    if (absl::Status s =
+            method.SearchReranked(data.queries.data(), nq, k, std::max(options.rerank, k),
+                                  options.threads, reranked.data());
         !s.ok()) {
       return s;
     }

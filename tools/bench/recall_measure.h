@@ -21,11 +21,11 @@ struct MethodResult {
   double encode_seconds = 0.0;
   // (k, fraction of queries whose true nearest neighbour is among the k returned), k ascending.
   std::vector<std::pair<int, double>> recall_1_at;
-  double recall_10_at_10 = 0.0;  // |top 10 returned ∩ true top 10| / 10, averaged
+  double recall_10_at_10 = 0.0;            // |top 10 returned ∩ true top 10| / 10, averaged
   std::optional<double> recall_10_rerank;  // the same after the exact rerank (--rerank only)
-  double qps_1t = 0.0;  // one query per call on one thread
-  double qps = 0.0;     // all queries on T threads
-  std::string batch_note;  // how the T threads were used (RecallMethod::batch_note)
+  double qps_1t = 0.0;                     // one query per call on one thread
+  double qps = 0.0;                        // all queries on T threads
+  std::string batch_note;                  // how the T threads were used (RecallMethod::batch_note)
 };
 
 struct MeasureOptions {

@@ -27,8 +27,7 @@ absl::Status Named(const std::string& method, const absl::Status& status) {
 }
 
 // "tq4" -> ("tq", 4, ""), "tq2-mse" -> ("tq", 2, "mse"); false unless letters, digits, [-suffix].
-bool SplitMethodName(const std::string& name, std::string* family, int* bits,
-                     std::string* suffix) {
+bool SplitMethodName(const std::string& name, std::string* family, int* bits, std::string* suffix) {
   size_t i = 0;
   while (i < name.size() && absl::ascii_isalpha(name[i])) ++i;
   const size_t digits_start = i;
@@ -49,8 +48,7 @@ constexpr char kExpectedMethods[] =
 
 class TurboQuantMethod final : public RecallMethod {
  public:
-  TurboQuantMethod(std::unique_ptr<Index> index, double encode_seconds)
-      : index_(std::move(index)) {
+  TurboQuantMethod(std::unique_ptr<Index> index, double encode_seconds) : index_(std::move(index)) {
     times_.encode_seconds = encode_seconds;  // TurboQuant has no training
   }
 
@@ -127,8 +125,8 @@ class FlatMethod final : public RecallMethod {
       std::vector<std::pair<double, int64_t>> exact;
       exact.reserve(depth);
       for (int64_t id : candidates) {
-        if (id >= 0) exact.emplace_back(-ExactNearness(query, data_.base_row(id), data_.dim,
-                                                       data_.l2()), id);
+        if (id >= 0)
+          exact.emplace_back(-ExactNearness(query, data_.base_row(id), data_.dim, data_.l2()), id);
       }
       std::sort(exact.begin(), exact.end());  // nearest first, ties to the lower id
       for (int j = 0; j < k; ++j) {
@@ -186,8 +184,8 @@ absl::StatusOr<std::vector<MethodSpec>> ParseMethods(const std::string& methods,
   } else if (variant == "mse" || variant == "prod" || variant == "corrected") {
     default_variants = {*ParseVariant(variant)};
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--variant: unknown variant '", variant, "' (expected mse, prod, corrected or all)"));
+    return absl::InvalidArgumentError(absl::StrCat("--variant: unknown variant '", variant,
+                                                   "' (expected mse, prod, corrected or all)"));
   }
   absl::StatusOr<std::vector<std::string>> names = ParseNameList("methods", methods);
   if (!names.ok()) return names.status();
@@ -207,9 +205,8 @@ absl::StatusOr<std::vector<MethodSpec>> ParseMethods(const std::string& methods,
       if (suffix.empty()) {
         known = true;
         for (Variant v : default_variants) {
-          const std::string full = variant == "all"
-                                       ? absl::StrCat(name, "-", std::string(VariantName(v)))
-                                       : name;
+          const std::string full =
+              variant == "all" ? absl::StrCat(name, "-", std::string(VariantName(v))) : name;
           add({full, MethodFamily::kTurboQuant, bits, v});
         }
       } else if (suffix == "mse" || suffix == "prod" || suffix == "corrected") {

@@ -21,7 +21,7 @@ enum class MethodFamily { kTurboQuant, kPq, kRabitq };
 struct MethodSpec {
   std::string name;  // as reported: "tq4", "tq4-mse", "pq2", "rabitq1"
   MethodFamily family = MethodFamily::kTurboQuant;
-  int bits = 0;                          // per dimension
+  int bits = 0;                           // per dimension
   Variant variant = Variant::kCorrected;  // TurboQuant only
 };
 

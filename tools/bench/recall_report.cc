@@ -28,11 +28,12 @@ bool ShownDepth(int k, const RecallRun& run) {
 
 std::string RecallSummary(const RecallRun& run) {
   const RecallData& d = *run.data;
-  std::string out = absl::StrCat(
-      "dataset ", run.dataset, ": n = ", d.n, ", d = ", d.dim, ", nq = ", d.nq, ", metric ",
-      std::string(io::DatasetMetricName(d.metric)), ", ground truth: ",
-      d.truth_from_file ? "file (its 'neighbors')" : absl::StrCat("brute force (", d.truth_note, ")"),
-      "\n");
+  std::string out =
+      absl::StrCat("dataset ", run.dataset, ": n = ", d.n, ", d = ", d.dim, ", nq = ", d.nq,
+                   ", metric ", std::string(io::DatasetMetricName(d.metric)), ", ground truth: ",
+                   d.truth_from_file ? "file (its 'neighbors')"
+                                     : absl::StrCat("brute force (", d.truth_note, ")"),
+                   "\n");
   std::vector<std::string> notes;
   for (const MethodResult& m : run.methods) {
     const std::string who = m.spec.family == MethodFamily::kTurboQuant ? "TurboQuant" : "baselines";
@@ -45,8 +46,8 @@ std::string RecallSummary(const RecallRun& run) {
 }
 
 report::MarkdownTable RecallTable(const RecallRun& run) {
-  std::vector<std::string> header = {"method", "variant", "bits/dim", "bytes/vector", "train s",
-                                     "encode s"};
+  std::vector<std::string> header = {"method",       "variant", "bits/dim",
+                                     "bytes/vector", "train s", "encode s"};
   for (int k : RecallDepths(run.k)) {
     if (ShownDepth(k, run)) header.push_back(absl::StrCat("recall@1@", k));
   }
@@ -76,7 +77,7 @@ report::MarkdownTable RecallTable(const RecallRun& run) {
 }
 
 report::MarkdownTable RecallCsvTable(const RecallRun& run) {
-  std::vector<std::string> header = {"method",         "variant",        "bits_per_dim",
+  std::vector<std::string> header = {"method",           "variant",       "bits_per_dim",
                                      "bytes_per_vector", "train_seconds", "encode_seconds"};
   for (int k : RecallDepths(run.k)) header.push_back(absl::StrCat("recall_1_at_", k));
   header.push_back("recall_10_at_10");
@@ -152,9 +153,8 @@ std::string RecallSvg(const RecallRun& run) {
   plot.y = {.label = "recall@1@k", .scale = report::AxisScale::kLinear, .max = 1.0};
   for (const MethodResult& m : run.methods) {
     // Baselines dashed, so TurboQuant's lines stand out as in the paper's figure.
-    report::PlotSeries series{.name = m.spec.name,
-                              .dashed = m.spec.family != MethodFamily::kTurboQuant,
-                              .markers = true};
+    report::PlotSeries series{
+        .name = m.spec.name, .dashed = m.spec.family != MethodFamily::kTurboQuant, .markers = true};
     for (const auto& [k, recall] : m.recall_1_at) series.points.push_back({double(k), recall});
     plot.series.push_back(std::move(series));
   }
@@ -165,12 +165,11 @@ absl::Status WriteRecallReport(const std::string& dir, const RecallRun& run,
                                const std::string& command) {
   if (absl::Status s = CreateDirectories(dir); !s.ok()) return s;
   const std::string markdown = absl::StrCat(
-      "# Recall: TurboQuant, PQ and RaBitQ\n\n", RecallSummary(run), "\nRegenerate with `",
-      command, "`.\n\n", RecallTable(run).ToMarkdown(), "\n![recall@1@k](recall.svg)\n");
-  for (const auto& [name, content] :
-       {std::pair<std::string, std::string>{"results.md", markdown},
-        {"results.csv", RecallCsvTable(run).ToCsv("\n")},
-        {"recall.svg", RecallSvg(run)}}) {
+      "# Recall: TurboQuant, PQ and RaBitQ\n\n", RecallSummary(run), "\nRegenerate with `", command,
+      "`.\n\n", RecallTable(run).ToMarkdown(), "\n![recall@1@k](recall.svg)\n");
+  for (const auto& [name, content] : {std::pair<std::string, std::string>{"results.md", markdown},
+                                      {"results.csv", RecallCsvTable(run).ToCsv("\n")},
+                                      {"recall.svg", RecallSvg(run)}}) {
     if (absl::Status s = WriteTextFile(absl::StrCat(dir, "/", name), content); !s.ok()) return s;
   }
   return absl::OkStatus();

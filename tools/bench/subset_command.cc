@@ -32,14 +32,39 @@
 #include <utility>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "io/ann_hdf5.h"
 #include "tools/bench/commands.h"
+#include "tools/bench/flags.h"
 
 namespace tq::bench {
+
+const cli::CommandSpec& SubsetSpec() {
+  static const cli::CommandSpec spec{
+      "tq-bench",
+      "subset",
+      "first N train and Q test rows, with exact neighbours recomputed",
+      "--data=BIG.hdf5 --n=N --queries=Q --out=SMALL.hdf5 [--k=100] [--threads=T]",
+      {{"data", "BIG.hdf5", "ann-benchmarks HDF5 file to cut (required)"},
+       {"n", "N", "train rows to keep: the first N of `train` (required, 1..rows)"},
+       {"queries", "Q", "test rows to keep: the first Q of `test` (required, 1..test rows)"},
+       {"out", "SMALL.hdf5", "file to write; written to OUT.partial and renamed (required)"},
+       {"k", "K", "neighbours per query (default 100, as ann-benchmarks stores; 1..N)"},
+       {"threads", "T", "threads of the brute-force scan (default 0 = all cores)"}},
+      "The rows are cut from an ann-benchmarks file; their exact neighbours are recomputed by\n"
+      "brute force in the file's metric.\n"
+      "The subset is the first rows, not a random sample: reproducible, and one contiguous read.\n"
+      "ann-benchmarks files are already shuffled; a file in another order gives that order's "
+      "prefix.\nStored distances: angular 1 - cos, euclidean |q - x|, ip -<q, x>; computed in "
+      "double, ties to\nthe lower id. The `distance` attribute is copied. Exit codes: 0 ok, "
+      "1 bad input file, 2 bad flags."};
+  return spec;
+}
+
 namespace {
 
 constexpr int64_t kDefaultK = 100;  // what ann-benchmarks stores
@@ -50,24 +75,8 @@ constexpr int64_t kSliceBytes = int64_t{64} << 20;
 // sum (each distance is still accumulated over the dimensions in order).
 constexpr int kQueryBlock = 8;
 
-// The flags are parsed here rather than as Abseil flags: names such as --k and --queries mean
-// different things (and have different defaults) in other tq-bench commands, and one Abseil
-// registry cannot hold two flags of one name.
-struct FlagSpec {
-  const char* name;
-  const char* value;
-  const char* help;
-};
-
-constexpr FlagSpec kFlags[] = {
-    {"data", "BIG.hdf5", "ann-benchmarks HDF5 file to cut (required)"},
-    {"n", "N", "train rows to keep: the first N of `train` (required, 1..rows)"},
-    {"queries", "Q", "test rows to keep: the first Q of `test` (required, 1..test rows)"},
-    {"out", "SMALL.hdf5", "file to write; written to OUT.partial and renamed (required)"},
-    {"k", "K", "neighbours per query (default 100, as ann-benchmarks stores; 1..N)"},
-    {"threads", "T", "threads of the brute-force scan (default 0 = all cores)"},
-};
-
+// What the command line asked for. Defaults are subset's, not those of the shared Abseil flags
+// (flags.cc): --n and --queries are required, and --k is ann-benchmarks' 100.
 struct SubsetFlags {
   std::string data;
   std::string out;
@@ -76,25 +85,6 @@ struct SubsetFlags {
   int64_t k = kDefaultK;
   int threads = 0;
 };
-
-void PrintHelp(FILE* out) {
-  std::fprintf(out,
-               "tq-bench subset: the first N train rows and first Q test rows of an "
-               "ann-benchmarks file,\nwith exact neighbours recomputed by brute force in the "
-               "file's metric.\n\n"
-               "usage: tq-bench subset --data=BIG.hdf5 --n=N --queries=Q --out=SMALL.hdf5 "
-               "[--k=100] [--threads=T]\n\nflags:\n");
-  for (const FlagSpec& f : kFlags) {
-    const std::string left = absl::StrCat("--", f.name, "=", f.value);
-    std::fprintf(out, "  %-22s %s\n", left.c_str(), f.help);
-  }
-  std::fprintf(out,
-               "\nThe subset is the first rows, not a random sample: reproducible, and one "
-               "contiguous read.\nann-benchmarks files are already shuffled; a file in another "
-               "order gives that order's prefix.\nStored distances: angular 1 - cos, euclidean "
-               "|q - x|, ip -<q, x>; computed in double, ties to\nthe lower id. The `distance` "
-               "attribute is copied. Exit codes: 0 ok, 1 bad input file, 2 bad flags.\n");
-}
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "tq-bench subset: %s (see tq-bench subset --help)\n", message.c_str());
@@ -106,50 +96,30 @@ int InputError(const absl::Status& status) {
   return kExitBadInput;
 }
 
-// `--name=value` or `--name value`; `-` and `_` alike in names. Returns the exit code on error.
-std::optional<int> ParseFlags(int argc, char** argv, SubsetFlags& flags, bool& specified_queries,
-                              bool& specified_n) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg.size() < 2 || arg[0] != '-') {
-      return UsageError(absl::StrCat("unexpected argument '", arg, "'"));
-    }
-    const size_t start = arg.rfind("--", 0) == 0 ? 2 : 1;
-    const size_t equals = arg.find('=');
-    std::string name = arg.substr(start, std::min(equals, arg.size()) - start);
-    std::replace(name.begin(), name.end(), '_', '-');
-    const bool known = std::any_of(std::begin(kFlags), std::end(kFlags),
-                                   [&](const FlagSpec& f) { return name == f.name; });
-    if (!known) return UsageError(absl::StrCat("unknown flag '", arg, "'"));
-    std::string value;
-    if (equals != std::string::npos) {
-      value = arg.substr(equals + 1);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return UsageError(absl::StrCat("flag --", name, " needs a value"));
-    }
-    if (name == "data" || name == "out") {
-      if (value.empty()) return UsageError(absl::StrCat("--", name, " is empty"));
-      (name == "data" ? flags.data : flags.out) = value;
-      continue;
-    }
-    int64_t number = 0;
-    if (!absl::SimpleAtoi(value, &number)) {
-      return UsageError(absl::StrCat("--", name, "=", value, " is not an integer"));
-    }
-    if (name == "n") {
-      flags.n = number;
-      specified_n = true;
-    } else if (name == "queries") {
-      flags.queries = number;
-      specified_queries = true;
-    } else if (name == "k") {
-      flags.k = number;
-    } else if (name == "threads") {
-      if (number < 0 || number > 4096) return UsageError("--threads must be in [0, 4096]");
-      flags.threads = static_cast<int>(number);
-    }
+// Reads the flags main has set and checks what needs no file; returns the exit code on error.
+std::optional<int> ReadFlags(const std::vector<std::string>& given, SubsetFlags& flags) {
+  flags.data = absl::GetFlag(FLAGS_data);
+  flags.out = absl::GetFlag(FLAGS_out);
+  if (flags.data.empty() || flags.out.empty() || !cli::WasGiven(given, "n") ||
+      !cli::WasGiven(given, "queries")) {
+    return UsageError("--data, --n, --queries and --out are required");
+  }
+  flags.n = absl::GetFlag(FLAGS_n);
+  flags.queries = absl::GetFlag(FLAGS_queries);
+  if (cli::WasGiven(given, "k")) flags.k = absl::GetFlag(FLAGS_k);
+  flags.threads = absl::GetFlag(FLAGS_threads);
+  if (flags.threads < 0 || flags.threads > 4096) {
+    return UsageError("--threads must be in [0, 4096]");
+  }
+  if (flags.n < 1) return UsageError("--n must be at least 1");
+  if (flags.queries < 1) return UsageError("--queries must be at least 1");
+  if (flags.k < 1) return UsageError("--k must be at least 1");
+  if (flags.k > flags.n) {
+    return UsageError(absl::StrCat("--k=", flags.k, " exceeds --n=", flags.n));
+  }
+  std::error_code same_error;
+  if (flags.data == flags.out || std::filesystem::equivalent(flags.data, flags.out, same_error)) {
+    return UsageError("--out must differ from --data");
   }
   return std::nullopt;
 }
@@ -335,32 +305,9 @@ class ProgressLog {
 
 }  // namespace
 
-int RunSubset(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h" || arg == "--helpshort" || arg == "--helpfull") {
-      PrintHelp(stdout);
-      return kExitOk;
-    }
-  }
+int RunSubset(const std::vector<std::string>& /*args*/, const std::vector<std::string>& given) {
   SubsetFlags flags;
-  bool specified_queries = false, specified_n = false;
-  if (std::optional<int> code = ParseFlags(argc, argv, flags, specified_queries, specified_n)) {
-    return *code;
-  }
-  if (flags.data.empty() || flags.out.empty() || !specified_n || !specified_queries) {
-    return UsageError("--data, --n, --queries and --out are required");
-  }
-  if (flags.n < 1) return UsageError("--n must be at least 1");
-  if (flags.queries < 1) return UsageError("--queries must be at least 1");
-  if (flags.k < 1) return UsageError("--k must be at least 1");
-  if (flags.k > flags.n) {
-    return UsageError(absl::StrCat("--k=", flags.k, " exceeds --n=", flags.n));
-  }
-  std::error_code same_error;
-  if (flags.data == flags.out || std::filesystem::equivalent(flags.data, flags.out, same_error)) {
-    return UsageError("--out must differ from --data");
-  }
+  if (std::optional<int> code = ReadFlags(given, flags)) return *code;
 
   absl::StatusOr<io::AnnHdf5Reader> reader = io::AnnHdf5Reader::Open(flags.data);
   if (!reader.ok()) return InputError(reader.status());

@@ -17,15 +17,18 @@ namespace tq::cli {
 
 const CommandSpec& AddSpec() {
   static const CommandSpec spec{
+      "tq-index",
       "add",
       "append the vectors of a file to an index",
       "--index=INDEX --data=FILE [--dataset=train] [--ids=FILE] [--threads=T] [--quiet]",
       {{"index", "INDEX", "index file, rewritten atomically once every vector is in (required)"},
-       {"data", "FILE", "vectors: .hdf5/.h5, .fvecs, .bvecs or .npy, of the index's dimension "
-                        "(required)"},
+       {"data", "FILE",
+        "vectors: .hdf5/.h5, .fvecs, .bvecs or .npy, of the index's dimension "
+        "(required)"},
        {"dataset", "NAME", "HDF5 dataset holding the vectors (default train)"},
-       {"ids", "FILE", "one new id per vector: .txt (a number per line), .ivecs/.npy of one "
-                       "column (default: after the largest id ever added)"},
+       {"ids", "FILE",
+        "one new id per vector: .txt (a number per line), .ivecs/.npy of one "
+        "column (default: after the largest id ever added)"},
        {"threads", "T", "encoding threads (default 0 = all cores)"},
        {"quiet", "", "no progress line or summary on stderr"}}};
   return spec;

@@ -18,6 +18,7 @@ namespace tq::cli {
 
 const CommandSpec& BuildSpec() {
   static const CommandSpec spec{
+      "tq-index",
       "build",
       "create an index from a vector file (no training: vectors are encoded as they come)",
       "--data=FILE [--dataset=train] --bits=B --out=INDEX [--metric=ip|cosine|l2] "
@@ -32,8 +33,9 @@ const CommandSpec& BuildSpec() {
        {"rotation", "R", "haar or fast (default fast)"},
        {"seed", "S", "seed of the rotation and QJL projection (default 42)"},
        {"keep-vectors", "K", "none, f32 or f16: originals kept for --rerank (default none)"},
-       {"ids", "FILE", "one id per vector: .txt (a number per line), .ivecs/.npy of one column "
-                       "(default: row numbers 0, 1, ...)"},
+       {"ids", "FILE",
+        "one id per vector: .txt (a number per line), .ivecs/.npy of one column "
+        "(default: row numbers 0, 1, ...)"},
        {"threads", "T", "encoding threads (default 0 = all cores)"},
        {"quiet", "", "no progress line or summary on stderr"}}};
   return spec;
@@ -42,7 +44,8 @@ const CommandSpec& BuildSpec() {
 int RunBuild() {
   const std::string data_path = absl::GetFlag(FLAGS_data);
   const std::string out_path = absl::GetFlag(FLAGS_out);
-  if (data_path.empty() || out_path.empty()) return UsageError("build", "--data and --out are required");
+  if (data_path.empty() || out_path.empty())
+    return UsageError("build", "--data and --out are required");
   IndexOptions options;
   options.bits = absl::GetFlag(FLAGS_bits);
   options.seed = absl::GetFlag(FLAGS_seed);
@@ -67,7 +70,8 @@ int RunBuild() {
   const bool quiet = absl::GetFlag(FLAGS_quiet);
 
   const std::string dataset = DatasetOr("train");
-  absl::StatusOr<std::unique_ptr<io::VectorFileReader>> data = io::OpenVectorFile(data_path, dataset);
+  absl::StatusOr<std::unique_ptr<io::VectorFileReader>> data =
+      io::OpenVectorFile(data_path, dataset);
   if (!data.ok()) return InputError("build", data.status());
   if (metric_flag.has_value()) {
     options.metric = *metric_flag;
@@ -78,7 +82,9 @@ int RunBuild() {
   }
   options.dim = static_cast<int>((*data)->dim());
   if (absl::Status status = ValidateIndexOptions(options); !status.ok()) {
-    return InputError("build", absl::Status(status.code(), absl::StrCat(data_path, ": ", std::string(status.message()))));
+    return InputError(
+        "build",
+        absl::Status(status.code(), absl::StrCat(data_path, ": ", std::string(status.message()))));
   }
   std::vector<uint64_t> ids;
   if (!absl::GetFlag(FLAGS_ids).empty()) {
@@ -96,7 +102,8 @@ int RunBuild() {
   }
   const double encode_seconds = encode.seconds();
   Stopwatch save;
-  if (absl::Status status = (*index)->Save(out_path); !status.ok()) return InputError("build", status);
+  if (absl::Status status = (*index)->Save(out_path); !status.ok())
+    return InputError("build", status);
   if (!quiet) {
     const int64_t n = (*data)->rows();
     std::fprintf(stderr,

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "tools/index_cli/command_line.h"
+#include "tools/cli/command_line.h"
 #include "tools/index_cli/flags.h"
 
 namespace tq::cli {

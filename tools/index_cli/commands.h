@@ -3,7 +3,7 @@
 #ifndef TQ_TOOLS_INDEX_CLI_COMMANDS_H_
 #define TQ_TOOLS_INDEX_CLI_COMMANDS_H_
 
-#include "tools/index_cli/command_line.h"
+#include "tools/cli/command_line.h"
 
 namespace tq::cli {
 

@@ -43,10 +43,12 @@ std::string Json(const std::string& path, const IndexFileHeader& h, int64_t file
   w.Key("next_id").Uint(h.next_id);
   w.Key("code_bytes_per_vector").Int(h.code_bytes_per_vector);
   w.Key("floats_per_vector").Int(h.floats_per_vector);
-  w.Key("bits_per_vector").Int(8 * int64_t{h.code_bytes_per_vector} + 32 * int64_t{h.floats_per_vector});
+  w.Key("bits_per_vector")
+      .Int(8 * int64_t{h.code_bytes_per_vector} + 32 * int64_t{h.floats_per_vector});
   w.Key("block_bytes_per_vector").Double(BlockBytesPerVector(h));
   w.Key("file_bytes").Int(file_bytes);
-  w.Key("file_bytes_per_vector").Double(h.size > 0 ? static_cast<double>(file_bytes) / h.size : 0.0);
+  w.Key("file_bytes_per_vector")
+      .Double(h.size > 0 ? static_cast<double>(file_bytes) / h.size : 0.0);
   w.Key("sections").BeginArray();
   for (const SectionEntry& s : h.sections) {
     w.BeginObject();
@@ -75,9 +77,10 @@ std::string Text(const std::string& path, const IndexFileHeader& h, int64_t file
   };
   line("format", absl::StrCat(h.major, ".", h.minor));
   line("dimension", absl::StrCat(h.options.dim));
-  line("quantizer", absl::StrCat(h.options.bits, " bits, ", std::string(VariantName(h.options.variant)), ", ",
-                                 std::string(RotationKindName(h.options.rotation)), " rotation, seed ",
-                                 h.options.seed));
+  line("quantizer",
+       absl::StrCat(h.options.bits, " bits, ", std::string(VariantName(h.options.variant)), ", ",
+                    std::string(RotationKindName(h.options.rotation)), " rotation, seed ",
+                    h.options.seed));
   line("metric", std::string(MetricName(h.options.metric)));
   line("vectors", absl::StrCat(h.live, " live, ", h.size - h.live, " removed (", h.size,
                                " stored); next id ", h.next_id));
@@ -105,13 +108,15 @@ std::string Text(const std::string& path, const IndexFileHeader& h, int64_t file
 
 const CommandSpec& InfoSpec() {
   static const CommandSpec spec{
+      "tq-index",
       "info",
       "describe an index file; --verify checks all of it",
       "--index=INDEX [--json] [--verify]",
       {{"index", "INDEX", "index file (required)"},
        {"json", "", "one JSON object instead of text"},
-       {"verify", "", "open the index as a search would and check every checksum, the ids, "
-                      "the tombstones and the quantizer; exit 1 if anything is wrong"}}};
+       {"verify", "",
+        "open the index as a search would and check every checksum, the ids, "
+        "the tombstones and the quantizer; exit 1 if anything is wrong"}}};
   return spec;
 }
 
@@ -130,8 +135,8 @@ int RunInfo() {
     verified = "ok: checksums, ids, tombstones, live masks and quantizer fingerprint";
   }
   const int64_t bytes = FileSize(path);
-  const std::string text =
-      absl::GetFlag(FLAGS_json) ? Json(path, *header, bytes, verified) : Text(path, *header, bytes, verified);
+  const std::string text = absl::GetFlag(FLAGS_json) ? Json(path, *header, bytes, verified)
+                                                     : Text(path, *header, bytes, verified);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return kExitOk;
 }

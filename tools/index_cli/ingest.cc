@@ -78,8 +78,8 @@ absl::Status CheckRows(const std::string& path, const float* x, int64_t first_ro
     double squared = 0.0;
     for (int64_t j = 0; j < dim; ++j) {
       if (!std::isfinite(row[j])) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ": row ", first_row + i,
-                                                       " has a non-finite value at coordinate ", j));
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ": row ", first_row + i, " has a non-finite value at coordinate ", j));
       }
       squared += static_cast<double>(row[j]) * row[j];
     }
@@ -109,8 +109,8 @@ absl::Status AddFile(Index& index, const io::VectorFileReader& data,
                      const std::vector<uint64_t>* ids, const std::string& label, bool quiet) {
   const int64_t rows = data.rows(), dim = data.dim();
   if (dim != index.dim()) {
-    return absl::InvalidArgumentError(absl::StrCat(data.path(), ": vectors of dimension ", dim,
-                                                   ", the index has ", index.dim()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(data.path(), ": vectors of dimension ", dim, ", the index has ", index.dim()));
   }
   const int64_t batch = BatchRows(dim);
   std::vector<float> buffer(batch * dim);

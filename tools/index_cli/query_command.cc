@@ -68,6 +68,7 @@ double Recall(const std::vector<int64_t>& found, int k, const std::vector<int64_
 
 const CommandSpec& QuerySpec() {
   static const CommandSpec spec{
+      "tq-index",
       "query",
       "the k nearest neighbours of each query vector",
       "--index=INDEX --queries=FILE [--dataset=test] --k=K [--rerank=R] [--threads=T] "
@@ -76,11 +77,13 @@ const CommandSpec& QuerySpec() {
        {"queries", "FILE", "query vectors: .hdf5/.h5, .fvecs, .bvecs or .npy (required)"},
        {"dataset", "NAME", "HDF5 dataset holding the queries (default test)"},
        {"k", "K", "neighbours per query (default 10)"},
-       {"rerank", "R", "rescore the best R candidates exactly with the kept vectors (default 0; "
-                       "needs an index built with --keep-vectors)"},
+       {"rerank", "R",
+        "rescore the best R candidates exactly with the kept vectors (default 0; "
+        "needs an index built with --keep-vectors)"},
        {"threads", "T", "search threads (default 0 = all cores)"},
-       {"out", "FILE", "FILE.tsv: query, rank, id, score per line with a header line; "
-                       "FILE.ivecs: k ids per query, -1 padding (default: TSV on stdout)"},
+       {"out", "FILE",
+        "FILE.tsv: query, rank, id, score per line with a header line; "
+        "FILE.ivecs: k ids per query, -1 padding (default: TSV on stdout)"},
        {"quiet", "", "no summary (QPS, recall) on stderr"}}};
   return spec;
 }
@@ -119,9 +122,10 @@ int RunQuery() {
   const Index& index = **opened;
   const double open_seconds = open.seconds();
   if (params.rerank > 0 && index.options().keep_vectors == KeepVectors::kNone) {
-    return InputError("query", absl::FailedPreconditionError(absl::StrCat(
-                                   index_path, ": --rerank needs kept vectors; this index was "
-                                               "built with --keep-vectors=none")));
+    return InputError("query", absl::FailedPreconditionError(
+                                   absl::StrCat(index_path,
+                                                ": --rerank needs kept vectors; this index was "
+                                                "built with --keep-vectors=none")));
   }
   const std::string dataset = DatasetOr("test");
   absl::StatusOr<std::unique_ptr<io::VectorFileReader>> queries =
@@ -129,9 +133,9 @@ int RunQuery() {
   if (!queries.ok()) return InputError("query", queries.status());
   const int64_t nq = (*queries)->rows(), d = (*queries)->dim();
   if (d != index.dim()) {
-    return InputError("query", absl::InvalidArgumentError(absl::StrCat(
-                                   queries_path, ": queries of dimension ", d, ", the index has ",
-                                   index.dim())));
+    return InputError(
+        "query", absl::InvalidArgumentError(absl::StrCat(queries_path, ": queries of dimension ", d,
+                                                         ", the index has ", index.dim())));
   }
   if (output == OutputKind::kIvecs && nq * k > (int64_t{1} << 28)) {
     return UsageError("query", "more than 2^28 results for .ivecs; use --out=FILE.tsv");
@@ -159,10 +163,10 @@ int RunQuery() {
     absl::Status status = index.Search(buffer.data(), n, k, params, &results);
     search_seconds += search.seconds();
     if (!status.ok()) {
-      return InputError("query", absl::Status(status.code(),
-                                              absl::StrCat(queries_path, ": rows ", begin, "..",
-                                                           begin + n - 1, ": ",
-                                                           std::string(status.message()))));
+      return InputError(
+          "query", absl::Status(status.code(),
+                                absl::StrCat(queries_path, ": rows ", begin, "..", begin + n - 1,
+                                             ": ", std::string(status.message()))));
     }
     all_ids.insert(all_ids.end(), results.ids.begin(), results.ids.end());
     if (output != OutputKind::kIvecs) AppendTsv(results, begin, &tsv);
@@ -185,7 +189,8 @@ int RunQuery() {
       return InputError("query", absl::InvalidArgumentError(absl::StrCat(
                                      queries_path, ": no queries, and .ivecs cannot be empty")));
     }
-    absl::Status status = io::WriteIvecs(out_path, io::MatrixView<int64_t>{std::span<const int64_t>(all_ids), nq, k});
+    absl::Status status =
+        io::WriteIvecs(out_path, io::MatrixView<int64_t>{std::span<const int64_t>(all_ids), nq, k});
     if (!status.ok()) return InputError("query", status);
   }
   std::fflush(stdout);
@@ -195,8 +200,8 @@ int RunQuery() {
   std::fprintf(stderr,
                "tq-index query: %lld queries, k=%d, rerank %d, %d threads: open %.3f s, "
                "search %.3f s, %.0f QPS\n",
-               static_cast<long long>(nq), k, params.rerank, threads, open_seconds,
-               search_seconds, search_seconds > 0 ? nq / search_seconds : 0.0);
+               static_cast<long long>(nq), k, params.rerank, threads, open_seconds, search_seconds,
+               search_seconds > 0 ? nq / search_seconds : 0.0);
   // Ground truth: an ann-benchmarks file's `neighbors` rows for its `test` queries.
   const std::string lower = Lower(queries_path);
   if (dataset == "test" && (absl::EndsWith(lower, ".hdf5") || absl::EndsWith(lower, ".h5"))) {

@@ -1,4 +1,6 @@
-#include "tools/index_cli/command_line.h"
+// ParseCommandFlags, PrintCommandHelp and WantsHelp: one flag parser for every command of
+// tq-index and tq-bench, over the Abseil flag registry.
+#include "tools/cli/command_line.h"
 
 #include <algorithm>
 
@@ -13,12 +15,18 @@ bool WantsHelp(const std::vector<std::string>& args) {
   });
 }
 
-bool ParseCommandFlags(const CommandSpec& spec, const std::vector<std::string>& args) {
+bool WasGiven(const std::vector<std::string>& given, std::string_view name) {
+  return std::find(given.begin(), given.end(), name) != given.end();
+}
+
+bool ParseCommandFlags(const CommandSpec& spec, const std::vector<std::string>& args,
+                       std::vector<std::string>* given) {
+  const char* program = spec.program.c_str();
   const char* command = spec.name.c_str();
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg.size() < 2 || arg[0] != '-') {
-      std::fprintf(stderr, "tq-index %s: unexpected argument '%s' (flags are --name=value)\n",
+      std::fprintf(stderr, "%s %s: unexpected argument '%s' (flags are --name=value)\n", program,
                    command, arg.c_str());
       return false;
     }
@@ -40,8 +48,8 @@ bool ParseCommandFlags(const CommandSpec& spec, const std::vector<std::string>& 
     std::replace(absl_name.begin(), absl_name.end(), '-', '_');
     absl::CommandLineFlag* flag = known(name) ? absl::FindCommandLineFlag(absl_name) : nullptr;
     if (flag == nullptr || (negated && !flag->IsOfType<bool>())) {
-      std::fprintf(stderr, "tq-index %s: unknown flag '%s' (see tq-index %s --help)\n", command,
-                   arg.c_str(), command);
+      std::fprintf(stderr, "%s %s: unknown flag '%s' (see %s %s --help)\n", program, command,
+                   arg.c_str(), program, command);
       return false;
     }
     std::string value;
@@ -49,7 +57,7 @@ bool ParseCommandFlags(const CommandSpec& spec, const std::vector<std::string>& 
       value = equals != std::string::npos ? arg.substr(equals + 1) : "true";
       if (negated) {
         if (equals != std::string::npos) {
-          std::fprintf(stderr, "tq-index %s: '%s' takes no value\n", command, arg.c_str());
+          std::fprintf(stderr, "%s %s: '%s' takes no value\n", program, command, arg.c_str());
           return false;
         }
         value = "false";
@@ -59,26 +67,30 @@ bool ParseCommandFlags(const CommandSpec& spec, const std::vector<std::string>& 
     } else if (i + 1 < args.size()) {
       value = args[++i];
     } else {
-      std::fprintf(stderr, "tq-index %s: flag '--%s' needs a value\n", command, name.c_str());
+      std::fprintf(stderr, "%s %s: flag '--%s' needs a value\n", program, command, name.c_str());
       return false;
     }
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
-      std::fprintf(stderr, "tq-index %s: bad value '%s' for --%s: %s\n", command, value.c_str(),
+      std::fprintf(stderr, "%s %s: bad value '%s' for --%s: %s\n", program, command, value.c_str(),
                    name.c_str(), error.c_str());
       return false;
     }
+    if (given != nullptr && !WasGiven(*given, name)) given->push_back(name);
   }
   return true;
 }
 
 void PrintCommandHelp(const CommandSpec& spec, FILE* out) {
-  std::fprintf(out, "tq-index %s: %s\n\nusage: tq-index %s %s\n\nflags:\n", spec.name.c_str(),
-               spec.summary.c_str(), spec.name.c_str(), spec.usage.c_str());
+  const char* program = spec.program.c_str();
+  const char* command = spec.name.c_str();
+  std::fprintf(out, "%s %s: %s\n\nusage: %s %s %s\n\nflags:\n", program, command,
+               spec.summary.c_str(), program, command, spec.usage.c_str());
   for (const FlagHelp& f : spec.flags) {
     std::string left = "--" + f.name + (f.value.empty() ? "" : "=" + f.value);
     std::fprintf(out, "  %-24s %s\n", left.c_str(), f.help.c_str());
   }
+  if (!spec.notes.empty()) std::fprintf(out, "\n%s\n", spec.notes.c_str());
 }
 
 }  // namespace tq::cli
