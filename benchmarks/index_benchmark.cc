@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <string>
 #include <map>
 #include <memory>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -68,9 +68,9 @@ void BM_Search(benchmark::State& state) {
   const IndexStats stats = index.stats();
   const double scanned = static_cast<double>(stats.size) * nq * state.iterations();
   state.counters["vectors_per_s"] = benchmark::Counter(scanned, benchmark::Counter::kIsRate);
-  state.counters["GB_per_s"] = benchmark::Counter(
-      static_cast<double>(stats.block_bytes) * nq * state.iterations() * 1e-9,
-      benchmark::Counter::kIsRate);
+  state.counters["GB_per_s"] =
+      benchmark::Counter(static_cast<double>(stats.block_bytes) * nq * state.iterations() * 1e-9,
+                         benchmark::Counter::kIsRate);
   state.counters["bytes_per_vector"] = static_cast<double>(stats.block_bytes) / stats.size;
 }
 
@@ -140,7 +140,10 @@ BENCHMARK(BM_Search)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MemoryRead)->ArgsProduct({{100, 200, 1536}, {4}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Add)->ArgsProduct({{200, 1536}, {1, 2}})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Open)->ArgsProduct({{200, 1536}, {0, 1, 2}})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Open)
+    ->ArgsProduct({{200, 1536}, {0, 1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace tq

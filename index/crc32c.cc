@@ -37,10 +37,9 @@ uint32_t UpdatePortable(uint32_t crc, const uint8_t* p, size_t size) {
     std::memcpy(&word, p, 8);  // little-endian: byte 0 is the low byte
     const uint32_t low = static_cast<uint32_t>(word) ^ crc;
     const uint32_t high = static_cast<uint32_t>(word >> 32);
-    crc = kTables[7][low & 0xff] ^ kTables[6][(low >> 8) & 0xff] ^
-          kTables[5][(low >> 16) & 0xff] ^ kTables[4][low >> 24] ^ kTables[3][high & 0xff] ^
-          kTables[2][(high >> 8) & 0xff] ^ kTables[1][(high >> 16) & 0xff] ^
-          kTables[0][high >> 24];
+    crc = kTables[7][low & 0xff] ^ kTables[6][(low >> 8) & 0xff] ^ kTables[5][(low >> 16) & 0xff] ^
+          kTables[4][low >> 24] ^ kTables[3][high & 0xff] ^ kTables[2][(high >> 8) & 0xff] ^
+          kTables[1][(high >> 16) & 0xff] ^ kTables[0][high >> 24];
     p += 8;
     size -= 8;
   }
@@ -50,7 +49,7 @@ uint32_t UpdatePortable(uint32_t crc, const uint8_t* p, size_t size) {
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) uint32_t UpdateSse42(uint32_t crc, const uint8_t* p,
-                                                        size_t size) {
+                                                       size_t size) {
   uint64_t crc64 = crc;
   while (size >= 8) {
     uint64_t word;

@@ -20,9 +20,9 @@ static_assert(std::endian::native == std::endian::little,
 constexpr size_t kMagicAt = 0, kMajorAt = 8, kMinorAt = 10, kHeaderBytesAt = 12,
                  kNumSectionsAt = 16, kCrcAt = 20, kDimAt = 24, kBitsAt = 28, kMetricAt = 32,
                  kVariantAt = 33, kRotationAt = 34, kKeepAt = 35, kQjlAt = 36, kEncoderAt = 37,
-                 kSeedAt = 40, kSizeAt = 48, kLiveAt = 56, kNextIdAt = 64,
-                 kBlockVectorsAt = 72, kStrideAt = 76, kCodeBytesAt = 80, kFloatsAt = 84,
-                 kCentroidsAt = 88, kRotatedProbeAt = 152, kProjectedProbeAt = 184;
+                 kSeedAt = 40, kSizeAt = 48, kLiveAt = 56, kNextIdAt = 64, kBlockVectorsAt = 72,
+                 kStrideAt = 76, kCodeBytesAt = 80, kFloatsAt = 84, kCentroidsAt = 88,
+                 kRotatedProbeAt = 152, kProjectedProbeAt = 184;
 static_assert(kProjectedProbeAt + 8 * sizeof(float) <= kIndexHeaderBytes);
 
 // The enums are stored as their values; these pin the values the format defines.
@@ -136,24 +136,23 @@ absl::StatusOr<IndexFileHeader> ParseIndexFileHeader(std::string_view path,
   h.minor = Get<uint16_t>(bytes, kMinorAt);
   if (h.major != kIndexFormatMajor) {
     return absl::FailedPreconditionError(absl::StrCat(
-        std::string(path), ": index format ", h.major, ".", h.minor, " is not readable by this build, which ",
-        "reads format ", kIndexFormatMajor, ".x",
+        std::string(path), ": index format ", h.major, ".", h.minor,
+        " is not readable by this build, which ", "reads format ", kIndexFormatMajor, ".x",
         h.major > kIndexFormatMajor ? " (the file was written by a newer tq-index)" : ""));
   }
   const uint32_t num_sections = Get<uint32_t>(bytes, kNumSectionsAt);
   const uint32_t header_bytes = Get<uint32_t>(bytes, kHeaderBytesAt);
   if (num_sections > kMaxSections ||
       header_bytes != kIndexHeaderBytes + kSectionEntryBytes * num_sections) {
-    return bad("corrupt header: ", num_sections, " sections in a ", header_bytes,
-               "-byte header");
+    return bad("corrupt header: ", num_sections, " sections in a ", header_bytes, "-byte header");
   }
   if (header_bytes > file_size) {
     return bad("truncated: the header and section table need ", header_bytes, " bytes, file has ",
                file_size);
   }
   if (bytes.size() < header_bytes) {
-    return absl::OutOfRangeError(
-        absl::StrCat(std::string(path), ": need the first ", header_bytes, " bytes to parse the header"));
+    return absl::OutOfRangeError(absl::StrCat(std::string(path), ": need the first ", header_bytes,
+                                              " bytes to parse the header"));
   }
   {
     std::vector<uint8_t> copy(bytes.begin(), bytes.begin() + header_bytes);
@@ -168,9 +167,11 @@ absl::StatusOr<IndexFileHeader> ParseIndexFileHeader(std::string_view path,
                 rotation = Get<uint8_t>(bytes, kRotationAt), keep = Get<uint8_t>(bytes, kKeepAt),
                 qjl = Get<uint8_t>(bytes, kQjlAt), encoder = Get<uint8_t>(bytes, kEncoderAt);
   if (metric > 2 || variant > 2 || rotation > 1 || keep > 2 || qjl > 1 || encoder > 1) {
-    return bad("corrupt header: unknown metric, variant, rotation, kept-vector, QJL or encoder "
-               "code (", int{metric}, ", ", int{variant}, ", ", int{rotation}, ", ", int{keep},
-               ", ", int{qjl}, ", ", int{encoder}, ")");
+    return bad(
+        "corrupt header: unknown metric, variant, rotation, kept-vector, QJL or encoder "
+        "code (",
+        int{metric}, ", ", int{variant}, ", ", int{rotation}, ", ", int{keep}, ", ", int{qjl}, ", ",
+        int{encoder}, ")");
   }
   h.options.metric = static_cast<Metric>(metric);
   h.options.variant = static_cast<Variant>(variant);
@@ -217,11 +218,12 @@ absl::StatusOr<IndexFileHeader> ParseIndexFileHeader(std::string_view path,
     const bool known = kind >= 1 && kind <= 4;
     if (!known && (s.flags & kSectionRequired)) {
       return absl::FailedPreconditionError(
-          absl::StrCat(std::string(path), ": section ", i, " has kind ", kind, ", which this build does not ",
-                       "know and the file marks as required"));
+          absl::StrCat(std::string(path), ": section ", i, " has kind ", kind,
+                       ", which this build does not ", "know and the file marks as required"));
     }
     if (known && h.Find(s.kind) != nullptr) {
-      return bad("corrupt section table: two '", std::string(SectionKindName(s.kind)), "' sections");
+      return bad("corrupt section table: two '", std::string(SectionKindName(s.kind)),
+                 "' sections");
     }
     if (s.offset % kSectionAlignment != 0 || s.offset < end_of_previous) {
       return bad("corrupt section table: section ", i, " at byte ", s.offset,
@@ -229,8 +231,8 @@ absl::StatusOr<IndexFileHeader> ParseIndexFileHeader(std::string_view path,
     }
     if (s.offset > static_cast<uint64_t>(file_size) ||
         s.size > static_cast<uint64_t>(file_size) - s.offset) {
-      return bad("truncated: section '", std::string(SectionKindName(s.kind)), "' needs bytes [", s.offset,
-                 ", ", s.offset + s.size, "), file has ", file_size);
+      return bad("truncated: section '", std::string(SectionKindName(s.kind)), "' needs bytes [",
+                 s.offset, ", ", s.offset + s.size, "), file has ", file_size);
     }
     end_of_previous = s.offset + s.size;
     h.sections.push_back(s);

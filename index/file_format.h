@@ -39,7 +39,8 @@ namespace tq {
 inline constexpr uint16_t kIndexFormatMajor = 1;
 inline constexpr uint16_t kIndexFormatMinor = 0;
 // "\x89TQINDX\n": a non-ASCII first byte and a newline catch text-mode mangling, as PNG does.
-inline constexpr std::array<uint8_t, 8> kIndexFileMagic = {0x89, 'T', 'Q', 'I', 'N', 'D', 'X', '\n'};
+inline constexpr std::array<uint8_t, 8> kIndexFileMagic = {0x89, 'T', 'Q', 'I',
+                                                           'N',  'D', 'X', '\n'};
 inline constexpr int64_t kIndexHeaderBytes = 256;
 inline constexpr int64_t kSectionEntryBytes = 32;
 inline constexpr int kMaxSections = 32;
@@ -87,7 +88,9 @@ struct IndexFileHeader {
   int64_t header_bytes() const {
     return kIndexHeaderBytes + kSectionEntryBytes * static_cast<int64_t>(sections.size());
   }
-  int64_t num_blocks() const { return block_vectors == 0 ? 0 : (size + block_vectors - 1) / block_vectors; }
+  int64_t num_blocks() const {
+    return block_vectors == 0 ? 0 : (size + block_vectors - 1) / block_vectors;
+  }
   const SectionEntry* Find(SectionKind kind) const;
 };
 

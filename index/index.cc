@@ -15,10 +15,10 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "engine/float16.h"
 #include "engine/lookup_table.h"
 #include "index/block_format.h"
 #include "index/block_store.h"
-#include "engine/float16.h"
 #include "index/query_scorer.h"
 #include "index/top_k.h"
 

@@ -95,10 +95,11 @@ absl::Status CheckFingerprint(std::string_view path, const QuantizerFingerprint&
   auto check = [&](auto& want, auto& got, std::string_view what) -> absl::Status {
     for (size_t i = 0; i < want.size(); ++i) {
       if (!close(got[i], want[i])) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            std::string(path), ": this build's ", std::string(what), " differs from the one the index was written with (",
-            "value ", i, ": ", got[i], " vs ", want[i], " in the file); its codes cannot be ",
-            "read correctly, rebuild the index from the vectors"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(std::string(path), ": this build's ", std::string(what),
+                         " differs from the one the index was written with (", "value ", i, ": ",
+                         got[i], " vs ", want[i], " in the file); its codes cannot be ",
+                         "read correctly, rebuild the index from the vectors"));
       }
     }
     return absl::OkStatus();
@@ -167,8 +168,8 @@ absl::Status Index::Save(std::string_view path) const {
   }
   const std::vector<std::pair<const void*, size_t>> tombstone_piece = {
       {tombstones.data(), tombstones.size() * sizeof(uint64_t)}};
-  absl::Status status = AppendSection(*out, SectionKind::kBlocks, kBlockSectionAlignment, blocks,
-                                      &header.sections);
+  absl::Status status =
+      AppendSection(*out, SectionKind::kBlocks, kBlockSectionAlignment, blocks, &header.sections);
   if (status.ok()) {
     status = AppendSection(*out, SectionKind::kIds, kSectionAlignment, ids, &header.sections);
   }
@@ -177,8 +178,8 @@ absl::Status Index::Save(std::string_view path) const {
                            &header.sections);
   }
   if (status.ok() && store.keep() != KeepVectors::kNone) {
-    status = AppendSection(*out, SectionKind::kRawVectors, kSectionAlignment, raw,
-                           &header.sections);
+    status =
+        AppendSection(*out, SectionKind::kRawVectors, kSectionAlignment, raw, &header.sections);
   }
   if (!status.ok()) return status;
   const std::vector<uint8_t> bytes = SerializeIndexFileHeader(header);
@@ -205,22 +206,24 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
   const QuantizerOptions defaults;
   if (h.qjl != defaults.qjl || h.encoder != defaults.encoder) {
     return absl::FailedPreconditionError(absl::StrCat(
-        std::string(path), ": written with QJL '", std::string(QjlTransformName(h.qjl)), "' and encoder '",
-        std::string(CorrectedEncoderName(h.encoder)), "', which this build's index does not use"));
+        std::string(path), ": written with QJL '", std::string(QjlTransformName(h.qjl)),
+        "' and encoder '", std::string(CorrectedEncoderName(h.encoder)),
+        "', which this build's index does not use"));
   }
   absl::StatusOr<std::unique_ptr<Index>> created = Create(h.options);
-  if (!created.ok()) return corrupt("cannot recreate the index: ", std::string(created.status().message()));
+  if (!created.ok())
+    return corrupt("cannot recreate the index: ", std::string(created.status().message()));
   std::unique_ptr<Index> index = *std::move(created);
   const BlockFormat& format = *index->format_;
   if (h.block_vectors != kBlockVectors || h.stride != format.stride() ||
       h.code_bytes_per_vector != static_cast<uint32_t>(format.code_bytes_per_vector()) ||
       h.floats_per_vector != static_cast<uint32_t>(format.floats_per_vector())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        std::string(path), ": block layout differs from this build's (", h.block_vectors, " vectors, ",
-        h.stride, "-byte stride, ", h.code_bytes_per_vector, " code bytes and ",
-        h.floats_per_vector, " floats per vector in the file; ", kBlockVectors, ", ",
-        format.stride(), ", ", format.code_bytes_per_vector(), ", ", format.floats_per_vector(),
-        " here)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(std::string(path), ": block layout differs from this build's (",
+                     h.block_vectors, " vectors, ", h.stride, "-byte stride, ",
+                     h.code_bytes_per_vector, " code bytes and ", h.floats_per_vector,
+                     " floats per vector in the file; ", kBlockVectors, ", ", format.stride(), ", ",
+                     format.code_bytes_per_vector(), ", ", format.floats_per_vector(), " here)"));
   }
   if (absl::Status status = CheckFingerprint(path, h.fingerprint,
                                              ComputeFingerprint(*index->quantizer_), h.options.dim);
@@ -248,13 +251,15 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
   for (const Expected& e : expected) {
     const SectionEntry* s = h.Find(e.kind);
     if (!e.present) {
-      if (s != nullptr) return corrupt("has a '", std::string(SectionKindName(e.kind)), "' section it should not");
+      if (s != nullptr)
+        return corrupt("has a '", std::string(SectionKindName(e.kind)), "' section it should not");
       continue;
     }
-    if (s == nullptr) return corrupt("the '", std::string(SectionKindName(e.kind)), "' section is missing");
+    if (s == nullptr)
+      return corrupt("the '", std::string(SectionKindName(e.kind)), "' section is missing");
     if (s->size != e.size) {
-      return corrupt("section '", std::string(SectionKindName(e.kind)), "' has ", s->size, " bytes, expected ",
-                     e.size, " for ", size, " vectors");
+      return corrupt("section '", std::string(SectionKindName(e.kind)), "' has ", s->size,
+                     " bytes, expected ", e.size, " for ", size, " vectors");
     }
   }
 
@@ -277,8 +282,8 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
     const bool small = s.kind == SectionKind::kIds || s.kind == SectionKind::kTombstones;
     if ((small || open_options.verify_checksums) &&
         Crc32c(0, base + s.offset, s.size) != s.crc32c) {
-      return corrupt("checksum mismatch in section '", std::string(SectionKindName(s.kind)), "' (bytes [",
-                     s.offset, ", ", s.offset + s.size, ")): the file is corrupt");
+      return corrupt("checksum mismatch in section '", std::string(SectionKindName(s.kind)),
+                     "' (bytes [", s.offset, ", ", s.offset + s.size, ")): the file is corrupt");
     }
   }
 
@@ -317,8 +322,7 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
   for (int64_t pos = 0; pos < size; ++pos) {
     const uint64_t id = ids[pos];
     if (id > kMaxIndexId || id >= h.next_id) {
-      return corrupt("id ", id, " at position ", pos, " is out of range (next id ", h.next_id,
-                     ")");
+      return corrupt("id ", id, " at position ", pos, " is out of range (next id ", h.next_id, ")");
     }
     if ((tombstones[pos / 64] >> (pos % 64)) & 1u) continue;
     if (!index->positions_.emplace(id, pos).second) {

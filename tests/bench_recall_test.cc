@@ -161,8 +161,8 @@ bool BalancedXml(const std::string& xml, std::string* why) {
     if (tag[0] == '?' || tag[0] == '!') continue;
     if (tag.back() == '/') continue;
     const bool closing = tag[0] == '/';
-    const std::string name = tag.substr(closing ? 1 : 0, tag.find_first_of(" \t\n/", 1) -
-                                                             (closing ? 1 : 0));
+    const std::string name =
+        tag.substr(closing ? 1 : 0, tag.find_first_of(" \t\n/", 1) - (closing ? 1 : 0));
     if (!closing) {
       open.push_back(name);
     } else if (open.empty() || open.back() != name) {
@@ -198,8 +198,8 @@ void MakeData(std::vector<float>* train, std::vector<float>* test) {
 }
 
 // Exact top 10 by cosine (angular) or by L2, in double.
-std::vector<int32_t> TrueNeighbours(const std::vector<float>& train,
-                                    const std::vector<float>& test, bool angular) {
+std::vector<int32_t> TrueNeighbours(const std::vector<float>& train, const std::vector<float>& test,
+                                    bool angular) {
   std::vector<int32_t> out;
   for (int q = 0; q < kQueries; ++q) {
     std::vector<std::pair<double, int>> scored;
@@ -345,9 +345,9 @@ TEST_F(BenchRecall, BadFilesExitOneNamingTheFile) {
 
 TEST_F(BenchRecall, ExactMethodsReachRecallOne) {
   std::string err;
-  const Json json = JsonRun("--data=" + Path("angular.hdf5") +
-                                " --methods=tq4,pq4,pq2,rabitq1 --rerank=256 --threads=2",
-                            &err);
+  const Json json = JsonRun(
+      "--data=" + Path("angular.hdf5") + " --methods=tq4,pq4,pq2,rabitq1 --rerank=256 --threads=2",
+      &err);
   EXPECT_TRUE(err.empty()) << "--json must keep stderr silent: " << err;
   EXPECT_EQ(json.Find("ground_truth")->text, "file");
   EXPECT_EQ(json.Find("metric")->text, "angular");
@@ -367,8 +367,8 @@ TEST_F(BenchRecall, ExactMethodsReachRecallOne) {
 TEST_F(BenchRecall, JsonHasEveryFieldWithRecallsInRange) {
   const Json json = JsonRun("--data=" + Path("angular.hdf5") +
                             " --methods=tq2,pq4,rabitq2 --variant=all --queries=20 --k=32");
-  for (const char* key : {"dataset", "n", "d", "nq", "metric", "k", "rerank", "threads",
-                          "ground_truth", "methods"}) {
+  for (const char* key :
+       {"dataset", "n", "d", "nq", "metric", "k", "rerank", "threads", "ground_truth", "methods"}) {
     EXPECT_NE(json.Find(key), nullptr) << key;
   }
   EXPECT_EQ(json.Find("dataset")->text, "angular.hdf5");
@@ -383,9 +383,8 @@ TEST_F(BenchRecall, JsonHasEveryFieldWithRecallsInRange) {
   for (const char* name : {"tq2-mse", "tq2-prod", "tq2-corrected", "pq4", "rabitq2"}) {
     ASSERT_EQ(methods.count(name), 1u) << name;
     const Json& m = *methods.at(name);
-    for (const char* key : {"name", "variant", "bits_per_dim", "bytes_per_vector",
-                            "train_seconds", "encode_seconds", "recall_1_at", "recall_10_at_10",
-                            "qps_1t", "qps"}) {
+    for (const char* key : {"name", "variant", "bits_per_dim", "bytes_per_vector", "train_seconds",
+                            "encode_seconds", "recall_1_at", "recall_10_at_10", "qps_1t", "qps"}) {
       EXPECT_NE(m.Find(key), nullptr) << name << " lacks " << key;
     }
     EXPECT_EQ(m.Find("recall_10_rerank"), nullptr) << "only with --rerank";
@@ -422,7 +421,8 @@ TEST_F(BenchRecall, BruteForceTruthWithoutNeighboursOrWithACutBase) {
   EXPECT_EQ(l2.Find("metric")->text, "euclidean");
   EXPECT_EQ(Recall1At(*MethodsByName(l2).at("pq4"), 1), 1.0);
   // --n cuts the base, so the file's neighbours no longer apply.
-  const Json cut = JsonRun("--data=" + Path("angular.hdf5") + " --methods=tq4 --n=200 --rerank=200");
+  const Json cut =
+      JsonRun("--data=" + Path("angular.hdf5") + " --methods=tq4 --n=200 --rerank=200");
   EXPECT_EQ(cut.Find("ground_truth")->text, "brute_force");
   EXPECT_EQ(Number(cut, "n"), 200);
   EXPECT_EQ(Number(*MethodsByName(cut).at("tq4"), "recall_10_rerank"), 1.0);
@@ -434,8 +434,8 @@ TEST_F(BenchRecall, TableAndReportFiles) {
                          "--report='" + report + "'");
   ASSERT_EQ(run.code, 0) << run.err;
   for (const char* column : {"| method", "variant", "bits/dim", "bytes/vector", "train s",
-                             "encode s", "recall@1@1", "recall@1@4", "recall@1@16",
-                             "recall@1@64", "recall@10@10", "recall@10 rerank 64", "QPS 1t"}) {
+                             "encode s", "recall@1@1", "recall@1@4", "recall@1@16", "recall@1@64",
+                             "recall@10@10", "recall@10 rerank 64", "QPS 1t"}) {
     EXPECT_TRUE(Contains(run.out, column)) << column << "\n" << run.out;
   }
   EXPECT_TRUE(Contains(run.out, "dataset angular.hdf5: n = 256, d = 16, nq = 32, metric angular"))

@@ -38,7 +38,8 @@ std::vector<uint8_t> ReadBytes(const std::string& path) {
 
 void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 SearchResults SearchAll(const Index& index, const std::vector<float>& queries, int k,
@@ -181,17 +182,16 @@ TEST_P(IndexFileRoundTrip, OpenedIndexAnswersAndChangesLikeTheOriginal) {
 
 INSTANTIATE_TEST_SUITE_P(
     Configurations, IndexFileRoundTrip,
-    ::testing::Values(
-        RoundTripCase{64, 4, Metric::kInnerProduct, Variant::kCorrected, KeepVectors::kNone,
-                      RotationKind::kFast},
-        RoundTripCase{100, 3, Metric::kCosine, Variant::kProd, KeepVectors::kFloat16,
-                      RotationKind::kFast},
-        RoundTripCase{48, 2, Metric::kL2, Variant::kMse, KeepVectors::kFloat32,
-                      RotationKind::kHaar},
-        RoundTripCase{25, 1, Metric::kL2, Variant::kProd, KeepVectors::kNone,
-                      RotationKind::kFast},
-        RoundTripCase{200, 4, Metric::kCosine, Variant::kCorrected, KeepVectors::kFloat32,
-                      RotationKind::kFast}));
+    ::testing::Values(RoundTripCase{64, 4, Metric::kInnerProduct, Variant::kCorrected,
+                                    KeepVectors::kNone, RotationKind::kFast},
+                      RoundTripCase{100, 3, Metric::kCosine, Variant::kProd, KeepVectors::kFloat16,
+                                    RotationKind::kFast},
+                      RoundTripCase{48, 2, Metric::kL2, Variant::kMse, KeepVectors::kFloat32,
+                                    RotationKind::kHaar},
+                      RoundTripCase{25, 1, Metric::kL2, Variant::kProd, KeepVectors::kNone,
+                                    RotationKind::kFast},
+                      RoundTripCase{200, 4, Metric::kCosine, Variant::kCorrected,
+                                    KeepVectors::kFloat32, RotationKind::kFast}));
 
 TEST(IndexFile, EmptyIndexRoundTrips) {
   std::unique_ptr<Index> index = MakeIndex(Options(32, 4, Metric::kCosine));
@@ -330,8 +330,7 @@ TEST(IndexFile, RefusesMissingForeignAndEmptyFiles) {
   WriteBytes(text, {});
   ExpectOpenFails(text, absl::StatusCode::kFailedPrecondition, "not a tq-index file");
   std::remove(text.c_str());
-  ExpectOpenFails(::testing::TempDir(), absl::StatusCode::kFailedPrecondition,
-                  "is a directory");
+  ExpectOpenFails(::testing::TempDir(), absl::StatusCode::kFailedPrecondition, "is a directory");
 }
 
 TEST(IndexFile, RefusesANewerMajorVersionAndReadsANewerMinor) {
@@ -468,7 +467,6 @@ TEST(IndexFileCorruption, UncheckedOpenOfACorruptFileNeverCrashes) {
   std::remove(bad.c_str());
   std::remove(path.c_str());
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Golden files: indexes written by format 1.0, committed under tests/data/. Every later build

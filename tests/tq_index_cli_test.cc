@@ -126,7 +126,8 @@ double PrintedRecall(const std::string& err) {
 TEST_F(TqIndexCli, BuildInfoQueryAddOnGlove) {
   if (!std::filesystem::exists(kGlove)) GTEST_SKIP() << kGlove << " not found";
   const std::string index = Path("glove.tqi");
-  const CliRun build = Cli("build --data=" + kGlove + " --bits=4 --keep-vectors=f16 --out=" + index);
+  const CliRun build =
+      Cli("build --data=" + kGlove + " --bits=4 --keep-vectors=f16 --out=" + index);
   ASSERT_EQ(build.code, 0) << build.err;
   EXPECT_TRUE(Contains(build.err, "100000 vectors of dimension 100")) << build.err;
   EXPECT_TRUE(Contains(build.err, "cosine")) << "metric from the file's `distance`: " << build.err;
@@ -137,20 +138,20 @@ TEST_F(TqIndexCli, BuildInfoQueryAddOnGlove) {
   EXPECT_TRUE(Contains(info.out, "verified")) << info.out;
   const CliRun json = Cli("info --json --index=" + index);
   ASSERT_EQ(json.code, 0);
-  for (const char* field : {"\"dim\":100", "\"bits\":4", "\"metric\":\"cosine\"",
-                            "\"keep_vectors\":\"f16\"", "\"size\":100000", "\"file_bytes\":",
-                            "\"sections\":[", "\"crc32c\":"}) {
+  for (const char* field :
+       {"\"dim\":100", "\"bits\":4", "\"metric\":\"cosine\"", "\"keep_vectors\":\"f16\"",
+        "\"size\":100000", "\"file_bytes\":", "\"sections\":[", "\"crc32c\":"}) {
     EXPECT_TRUE(Contains(json.out, field)) << field << " in " << json.out;
   }
 
   // The recall the CLI prints is the library's, with and without rerank.
-  const CliRun query = Cli("query --index=" + index + " --queries=" + kGlove + " --k=10 --out=" +
-                        Path("results.tsv"));
+  const CliRun query = Cli("query --index=" + index + " --queries=" + kGlove +
+                           " --k=10 --out=" + Path("results.tsv"));
   ASSERT_EQ(query.code, 0) << query.err;
   EXPECT_TRUE(Contains(query.err, "QPS")) << query.err;
   EXPECT_NEAR(PrintedRecall(query.err), LibraryRecall(kGlove, 10, 0), 1e-4);
   const CliRun reranked = Cli("query --index=" + index + " --queries=" + kGlove +
-                           " --k=10 --rerank=100 --threads=1 --out=" + Path("results.ivecs"));
+                              " --k=10 --rerank=100 --threads=1 --out=" + Path("results.ivecs"));
   ASSERT_EQ(reranked.code, 0) << reranked.err;
   EXPECT_NEAR(PrintedRecall(reranked.err), LibraryRecall(kGlove, 10, 100), 1e-4);
   EXPECT_GT(PrintedRecall(reranked.err), PrintedRecall(query.err));
@@ -165,7 +166,8 @@ TEST_F(TqIndexCli, BuildInfoQueryAddOnGlove) {
   EXPECT_EQ(lines, 1000 * 10);
   EXPECT_EQ(std::filesystem::file_size(Path("results.ivecs")), 1000u * (4 + 4 * 10));
   // On stdout when there is no --out.
-  const CliRun to_stdout = Cli("query --quiet --index=" + index + " --queries=" + kGlove + " --k=3");
+  const CliRun to_stdout =
+      Cli("query --quiet --index=" + index + " --queries=" + kGlove + " --k=3");
   ASSERT_EQ(to_stdout.code, 0);
   EXPECT_EQ(std::count(to_stdout.out.begin(), to_stdout.out.end(), '\n'), 1 + 3000);
   EXPECT_TRUE(to_stdout.err.empty()) << to_stdout.err;
