@@ -34,7 +34,7 @@ const CommandSpec& AddSpec() {
   return spec;
 }
 
-int RunAdd() {
+int RunAdd(const std::vector<std::string>& /*args*/, const std::vector<std::string>& /*given*/) {
   const std::string index_path = absl::GetFlag(FLAGS_index);
   const std::string data_path = absl::GetFlag(FLAGS_data);
   if (index_path.empty() || data_path.empty()) {

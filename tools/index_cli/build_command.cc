@@ -41,7 +41,7 @@ const CommandSpec& BuildSpec() {
   return spec;
 }
 
-int RunBuild() {
+int RunBuild(const std::vector<std::string>& /*args*/, const std::vector<std::string>& /*given*/) {
   const std::string data_path = absl::GetFlag(FLAGS_data);
   const std::string out_path = absl::GetFlag(FLAGS_out);
   if (data_path.empty() || out_path.empty())

@@ -1,7 +1,10 @@
 // The tq-index commands. Each has a spec (its flags and --help text) and a Run function called
-// after main has parsed the flags; Run returns the exit code (command_line.h).
+// after main has parsed the flags (tools/cli/dispatch.h); Run returns the exit code.
 #ifndef TQ_TOOLS_INDEX_CLI_COMMANDS_H_
 #define TQ_TOOLS_INDEX_CLI_COMMANDS_H_
+
+#include <string>
+#include <vector>
 
 #include "tools/cli/command_line.h"
 
@@ -12,10 +15,10 @@ const CommandSpec& AddSpec();
 const CommandSpec& QuerySpec();
 const CommandSpec& InfoSpec();
 
-int RunBuild();
-int RunAdd();
-int RunQuery();
-int RunInfo();
+int RunBuild(const std::vector<std::string>& args, const std::vector<std::string>& given);
+int RunAdd(const std::vector<std::string>& args, const std::vector<std::string>& given);
+int RunQuery(const std::vector<std::string>& args, const std::vector<std::string>& given);
+int RunInfo(const std::vector<std::string>& args, const std::vector<std::string>& given);
 
 }  // namespace tq::cli
 

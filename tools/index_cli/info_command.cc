@@ -120,7 +120,7 @@ const CommandSpec& InfoSpec() {
   return spec;
 }
 
-int RunInfo() {
+int RunInfo(const std::vector<std::string>& /*args*/, const std::vector<std::string>& /*given*/) {
   const std::string path = absl::GetFlag(FLAGS_index);
   if (path.empty()) return UsageError("info", "--index is required");
   absl::StatusOr<IndexFileHeader> header = ReadIndexFileHeader(path);

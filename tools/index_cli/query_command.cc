@@ -88,7 +88,7 @@ const CommandSpec& QuerySpec() {
   return spec;
 }
 
-int RunQuery() {
+int RunQuery(const std::vector<std::string>& /*args*/, const std::vector<std::string>& /*given*/) {
   const std::string index_path = absl::GetFlag(FLAGS_index);
   const std::string queries_path = absl::GetFlag(FLAGS_queries);
   const std::string out_path = absl::GetFlag(FLAGS_out);
