@@ -161,6 +161,7 @@ absl::StatusOr<IndexFileHeader> ParseIndexFileHeader(std::string_view path,
     if (Crc32c(0, copy.data(), copy.size()) != stored) {
       return bad("header checksum mismatch: the header or section table is corrupt");
     }
+    h.header_crc = stored;
   }
 
   const uint8_t metric = Get<uint8_t>(bytes, kMetricAt), variant = Get<uint8_t>(bytes, kVariantAt),

@@ -84,6 +84,9 @@ struct IndexFileHeader {
   uint32_t floats_per_vector = 0;
   QuantizerFingerprint fingerprint;
   std::vector<SectionEntry> sections;
+  // Filled by ParseIndexFileHeader: the header's own CRC32C as stored, which names this exact
+  // state of the file (the write-ahead log records it). Serialisation computes it afresh.
+  uint32_t header_crc = 0;
 
   int64_t header_bytes() const {
     return kIndexHeaderBytes + kSectionEntryBytes * static_cast<int64_t>(sections.size());

@@ -241,6 +241,12 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     }
   }
 
+  // Logged before it is visible or acknowledged: after a crash it replays, or it never was.
+  if (log_ != nullptr) {
+    if (absl::Status status = log_->AppendAdd(vectors, n, d, new_ids.data()); !status.ok()) {
+      return status;
+    }
+  }
   {
     std::unique_lock lock(mu_);
     store_->Append(staged);
@@ -265,6 +271,9 @@ absl::Status Index::Remove(const uint64_t* ids, int64_t n) {
       return absl::NotFoundError(absl::StrCat("remove: id ", ids[i], " is not in the index"));
     }
     positions[i] = it->second;
+  }
+  if (log_ != nullptr) {
+    if (absl::Status status = log_->AppendRemove(ids, n); !status.ok()) return status;
   }
   {
     std::unique_lock lock(mu_);

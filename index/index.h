@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,6 +18,7 @@
 #include "index/index_stats.h"
 #include "index/rw_lock.h"
 #include "index/search_params.h"
+#include "index/write_ahead_log.h"
 
 namespace tq {
 
@@ -40,6 +42,22 @@ struct OpenOptions {
   // and the live masks are always checked; without this a mapped open is close to instant but
   // a flipped bit inside the codes or kept vectors would go unnoticed.
   bool verify_checksums = true;
+  // Open for writing: every Add and Remove is appended to the write-ahead log "<path>.wal"
+  // (index/write_ahead_log.h) before it returns, and Checkpoint() folds the log into the file.
+  // One writer per index: a second writable open fails while the first is alive. Any open,
+  // writable or not, replays the log it finds, so readers see every acknowledged batch.
+  bool writable = false;
+  WalSync sync = WalSync::kEveryBatch;  // with writable: fsync each batch, or leave it to the OS
+};
+
+// What Open found in the write-ahead log.
+struct WalRecovery {
+  int64_t records_replayed = 0;
+  int64_t vectors_added = 0;
+  int64_t ids_removed = 0;
+  int64_t dropped_bytes = 0;   // a torn or corrupt tail (the last batch, cut by a crash)
+  std::string dropped_reason;  // why, when dropped_bytes > 0
+  bool stale_log = false;      // a log older than the file (its checkpoint completed): ignored
 };
 
 // Ids are caller-chosen uint64 below 2^63 (results report them as int64, -1 is padding).
@@ -89,8 +107,14 @@ class Index {
 
   // Writes the index to `path` atomically: a temporary file beside it, fsync, rename over
   // `path`, fsync of the directory. A failure leaves any existing file at `path` as it was.
-  // Searches run during a save; Add, Remove and Compact wait for it.
+  // Searches run during a save; Add, Remove and Compact wait for it. Saving a writable index
+  // over its own file is a Checkpoint().
   absl::Status Save(std::string_view path) const;
+  // Writable indexes: saves the index over its file, then empties the write-ahead log. A crash
+  // between the two loses nothing (the log then predates the file and is ignored).
+  absl::Status Checkpoint();
+  // What Open replayed from the write-ahead log.
+  const WalRecovery& recovery() const { return recovery_; }
 
   // k nearest of each of nq row-major queries; see SearchParams and SearchResults (scores:
   // inner product, cosine, or squared L2). InvalidArgument for k <= 0, rerank < 0, NaN/Inf
@@ -104,6 +128,11 @@ class Index {
  private:
   explicit Index(const IndexOptions& options);
 
+  // Save with write_mu_ held; `base` receives the saved state, for the write-ahead log.
+  absl::Status SaveLocked(std::string_view path, WalBase* base) const;
+  // Replays the log beside `path` (if any and if it extends the file described by `base`),
+  // and for a writable open keeps it open for appending.
+  absl::Status ReplayLog(const std::string& path, const WalBase& base, const OpenOptions& options);
   absl::Status CheckVectors(const float* x, int64_t n, const char* what) const;
   // `count` queries (up to a few) scanned together, the blocks split over `threads`.
   void SearchBatch(const BlockStore& store, const float* queries, int64_t count, int k,
@@ -128,6 +157,10 @@ class Index {
   uint64_t next_id_ = 0;                              // write_mu_
   mutable RwLock mu_;
   std::unique_ptr<BlockStore> store_;  // written under both locks
+
+  std::string path_;                    // the file a writable index was opened from
+  std::unique_ptr<WriteAheadLog> log_;  // writable only; appended under write_mu_
+  WalRecovery recovery_;
 };
 
 }  // namespace tq

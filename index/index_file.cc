@@ -6,7 +6,9 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +32,20 @@ static_assert(kIndexHeaderBytes + kSectionEntryBytes * kMaxSections <= kHeaderRe
 constexpr uint64_t kProbeSeed = 0x7451'6e64'6578'5052ULL;
 
 int64_t TombstoneWords(int64_t size) { return (size + 63) / 64; }
+
+// Where the index file keeps its own header CRC (index/file_format.cc).
+constexpr size_t kHeaderCrcOffset = 20;
+
+std::string WalPath(const std::string& index_path) { return index_path + ".wal"; }
+
+// Whether two paths name the same file location (the file itself may not exist yet).
+bool SameFile(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return false;
+  std::error_code error;
+  const std::filesystem::path pa = std::filesystem::weakly_canonical(std::string(a), error);
+  const std::filesystem::path pb = std::filesystem::weakly_canonical(std::string(b), error);
+  return !error && pa == pb;
+}
 
 // Appends a section of `pieces` (pointer, bytes) at the next `alignment` boundary and records
 // it in `sections`, its CRC computed on the way.
@@ -123,6 +139,25 @@ absl::StatusOr<IndexFileHeader> ReadIndexFileHeader(std::string_view path) {
 
 absl::Status Index::Save(std::string_view path) const {
   std::lock_guard write(write_mu_);  // no writer changes the store while it is written
+  WalBase base;
+  if (absl::Status status = SaveLocked(path, &base); !status.ok()) return status;
+  // Over its own file, a writable index must also start its log afresh: the old log now
+  // predates the file, and records appended to it would be ignored at the next open.
+  if (log_ != nullptr && SameFile(path, path_)) return log_->Reset(base);
+  return absl::OkStatus();
+}
+
+absl::Status Index::Checkpoint() {
+  if (log_ == nullptr) {
+    return absl::FailedPreconditionError("checkpoint: the index was not opened writable");
+  }
+  std::lock_guard write(write_mu_);
+  WalBase base;
+  if (absl::Status status = SaveLocked(path_, &base); !status.ok()) return status;
+  return log_->Reset(base);
+}
+
+absl::Status Index::SaveLocked(std::string_view path, WalBase* base) const {
   const BlockStore& store = *store_;
   const int64_t size = store.size();
 
@@ -184,7 +219,11 @@ absl::Status Index::Save(std::string_view path) const {
   if (!status.ok()) return status;
   const std::vector<uint8_t> bytes = SerializeIndexFileHeader(header);
   if (absl::Status s = out->WriteAt(0, bytes.data(), bytes.size()); !s.ok()) return s;
-  return out->Commit();
+  if (absl::Status s = out->Commit(); !s.ok()) return s;
+  std::memcpy(&base->index_header_crc, bytes.data() + kHeaderCrcOffset, sizeof(uint32_t));
+  base->size = static_cast<uint64_t>(size);
+  base->next_id = next_id_;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
@@ -333,7 +372,62 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
   index->next_id_ = h.next_id;
   index->store_ = BlockStore::FromSaved(format, h.options.keep_vectors, size, blocks, ids, raw,
                                         open_options.mmap ? mapping : nullptr);
+  const WalBase file_state{h.header_crc, static_cast<uint64_t>(h.size), h.next_id};
+  if (absl::Status status = index->ReplayLog(std::string(path), file_state, open_options);
+      !status.ok()) {
+    return status;
+  }
   return index;
+}
+
+absl::Status Index::ReplayLog(const std::string& path, const WalBase& base,
+                              const OpenOptions& options) {
+  const std::string log_path = WalPath(path);
+  absl::StatusOr<WalContents> contents = ReadWriteAheadLog(log_path, dim());
+  int64_t valid_bytes = 0;
+  uint64_t next_sequence = 1;
+  if (contents.ok() && contents->base != base) {
+    recovery_.stale_log = true;  // its checkpoint completed; the file already holds it all
+  } else if (contents.ok()) {
+    for (const WalRecord& record : contents->records) {
+      const int64_t n = static_cast<int64_t>(record.ids.size());
+      absl::Status status =
+          record.type == WalRecord::Type::kAdd
+              ? (record.dim == dim()
+                     ? Add(record.vectors.data(), n, record.ids.data())
+                     : absl::InvalidArgumentError(absl::StrCat("dimension ", record.dim)))
+              : Remove(record.ids.data(), n);
+      if (!status.ok()) {
+        return absl::DataLossError(
+            absl::StrCat(log_path, ": record ", record.sequence,
+                         " cannot be replayed: ", std::string(status.message())));
+      }
+      ++recovery_.records_replayed;
+      (record.type == WalRecord::Type::kAdd ? recovery_.vectors_added : recovery_.ids_removed) += n;
+    }
+    recovery_.dropped_bytes = contents->dropped_bytes;
+    recovery_.dropped_reason = contents->dropped_reason;
+    valid_bytes = contents->valid_bytes;
+    next_sequence = contents->records.empty() ? 1 : contents->records.back().sequence + 1;
+  } else if (contents.status().code() != absl::StatusCode::kNotFound) {
+    // An unreadable log header: the log cannot be trusted, so neither can opening without it.
+    return contents.status();
+  }
+  if (!options.writable) return absl::OkStatus();
+  // A stale log starts afresh for this file; a current one continues after its last intact
+  // record, its torn tail cut off.
+  absl::StatusOr<std::unique_ptr<WriteAheadLog>> log = WriteAheadLog::Open(
+      log_path, base, recovery_.stale_log ? 0 : valid_bytes, next_sequence, options.sync);
+  if (!log.ok()) return log.status();
+  if (recovery_.records_replayed > 0 || recovery_.stale_log) {
+    // Fold what was replayed into the file now, so the log stays short and a stale one goes.
+    path_ = path;
+    log_ = *std::move(log);
+    return Checkpoint();
+  }
+  path_ = path;
+  log_ = *std::move(log);
+  return absl::OkStatus();
 }
 
 }  // namespace tq
