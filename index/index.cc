@@ -90,6 +90,11 @@ int64_t Index::size() const {
   return store_->live();
 }
 
+bool Index::Contains(uint64_t id) const {
+  std::lock_guard write(write_mu_);
+  return positions_.contains(id);
+}
+
 IndexStats Index::stats() const {
   std::shared_lock lock(mu_);
   const BlockFormat& format = *format_;

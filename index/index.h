@@ -82,6 +82,8 @@ class Index {
   const IndexOptions& options() const { return options_; }
   int dim() const { return options_.dim; }
   int64_t size() const;  // live vectors: what a search can return
+  // Whether a live vector has this id. Waits for a running Add, Remove or Compact.
+  bool Contains(uint64_t id) const;
   IndexStats stats() const;
   const TurboQuantizer& quantizer() const { return *quantizer_; }
 

@@ -182,6 +182,10 @@ TEST_F(TqIndexCli, BuildInfoQueryAddOnGlove) {
   ASSERT_EQ(add.code, 0) << add.err;
   EXPECT_TRUE(Contains(Cli("info --index=" + index).out, "100003 live"));
   EXPECT_TRUE(Contains(Cli("info --index=" + index).out, "next id 100003"));
+  // The add went through the write-ahead log, which its final checkpoint emptied.
+  EXPECT_TRUE(Contains(Cli("info --index=" + index).out, "log            empty"));
+  EXPECT_TRUE(
+      Contains(Cli("info --json --index=" + index).out, "\"log\":{\"stale\":false,\"records\":0"));
 
   // A failing add leaves the file byte for byte as it was: a NaN row, a repeated id, a wrong
   // dimension.

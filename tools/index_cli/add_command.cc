@@ -1,5 +1,5 @@
-// `tq-index add`: appends the rows of a vector file to an existing index and saves it back
-// atomically; on any error the index file is left exactly as it was.
+// `tq-index add`: appends the rows of a vector file to an index opened for writing: each batch
+// goes through the write-ahead log, and a checkpoint folds them into the file at the end.
 #include <omp.h>
 
 #include <cstdio>
@@ -21,7 +21,9 @@ const CommandSpec& AddSpec() {
       "add",
       "append the vectors of a file to an index",
       "--index=INDEX --data=FILE [--dataset=train] [--ids=FILE] [--threads=T] [--quiet]",
-      {{"index", "INDEX", "index file, rewritten atomically once every vector is in (required)"},
+      {{"index", "INDEX",
+        "index file, opened for writing: each batch is logged to INDEX.wal before it counts, and "
+        "the file is rewritten atomically once every vector is in (required)"},
        {"data", "FILE",
         "vectors: .hdf5/.h5, .fvecs, .bvecs or .npy, of the index's dimension "
         "(required)"},
@@ -45,12 +47,21 @@ int RunAdd(const std::vector<std::string>& /*args*/, const std::vector<std::stri
   const bool quiet = absl::GetFlag(FLAGS_quiet);
 
   Stopwatch open;
-  // Mapped: only the segments the new vectors land in are copied; Save writes a new file.
+  // Mapped: only the segments the new vectors land in are copied; the checkpoint writes a new
+  // file. Writable: every batch is in the log before it counts, so a crash loses none of them.
   OpenOptions open_options;
   open_options.mmap = true;
+  open_options.writable = true;
   absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(index_path, open_options);
   if (!index.ok()) return InputError("add", index.status());
   const double open_seconds = open.seconds();
+  if (const WalRecovery& r = (*index)->recovery(); r.records_replayed > 0 && !quiet) {
+    std::fprintf(stderr,
+                 "tq-index add: replayed %lld logged batches of an earlier run (%lld "
+                 "vectors added, %lld removed)\n",
+                 static_cast<long long>(r.records_replayed),
+                 static_cast<long long>(r.vectors_added), static_cast<long long>(r.ids_removed));
+  }
   absl::StatusOr<std::unique_ptr<io::VectorFileReader>> data =
       io::OpenVectorFile(data_path, DatasetOr("train"));
   if (!data.ok()) return InputError("add", data.status());
@@ -61,15 +72,25 @@ int RunAdd(const std::vector<std::string>& /*args*/, const std::vector<std::stri
     if (!read.ok()) return InputError("add", read.status());
     ids = *std::move(read);
   }
+  // Everything is checked before the first batch is logged: a bad row or id changes nothing.
+  if (absl::Status status = CheckFile(**index, **data, ids.empty() ? nullptr : &ids);
+      !status.ok()) {
+    return InputError("add", status);
+  }
   const int64_t before = (*index)->size();
   Stopwatch encode;
   if (absl::Status status = AddFile(**index, **data, ids.empty() ? nullptr : &ids, "add", quiet);
       !status.ok()) {
-    return InputError("add", status);
+    const int code = InputError("add", status);
+    if ((*index)->size() > before) {
+      std::fprintf(stderr, "  the %lld vectors added before the error are in %s.wal and stay\n",
+                   static_cast<long long>((*index)->size() - before), index_path.c_str());
+    }
+    return code;
   }
   const double encode_seconds = encode.seconds();
   Stopwatch save;
-  if (absl::Status status = (*index)->Save(index_path); !status.ok()) {
+  if (absl::Status status = (*index)->Checkpoint(); !status.ok()) {
     return InputError("add", status);
   }
   if (!quiet) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "index/index.h"
 #include "index/index_file.h"
+#include "index/write_ahead_log.h"
 #include "tools/index_cli/cli_util.h"
 #include "tools/index_cli/commands.h"
 #include "tools/index_cli/flags.h"
@@ -24,8 +25,51 @@ double BlockBytesPerVector(const IndexFileHeader& h) {
   return static_cast<double>(h.stride) / h.block_vectors;
 }
 
+// The write-ahead log beside the index, as Open would treat it.
+struct LogState {
+  bool present = false;
+  bool stale = false;  // predates the file: ignored
+  int64_t records = 0, vectors_added = 0, ids_removed = 0, dropped_bytes = 0;
+  std::string error;  // unreadable
+};
+
+LogState ReadLogState(const std::string& path, const IndexFileHeader& h) {
+  LogState state;
+  absl::StatusOr<WalContents> log = ReadWriteAheadLog(path + ".wal", h.options.dim);
+  if (!log.ok()) {
+    if (log.status().code() != absl::StatusCode::kNotFound) {
+      state.present = true;
+      state.error = std::string(log.status().message());
+    }
+    return state;
+  }
+  state.present = true;
+  state.stale = log->base != WalBase{h.header_crc, static_cast<uint64_t>(h.size), h.next_id};
+  if (state.stale) return state;
+  state.records = static_cast<int64_t>(log->records.size());
+  for (const WalRecord& r : log->records) {
+    (r.type == WalRecord::Type::kAdd ? state.vectors_added : state.ids_removed) +=
+        static_cast<int64_t>(r.ids.size());
+  }
+  state.dropped_bytes = log->dropped_bytes;
+  return state;
+}
+
+std::string DescribeLog(const LogState& log) {
+  if (!log.present) return "none";
+  if (!log.error.empty()) return "unreadable: " + log.error;
+  if (log.stale) return "older than the file (its checkpoint completed); ignored";
+  if (log.records == 0 && log.dropped_bytes == 0) return "empty: everything is in the file";
+  return absl::StrFormat(
+      "%lld batches not yet checkpointed (%lld vectors added, %lld removed)%s", log.records,
+      log.vectors_added, log.ids_removed,
+      log.dropped_bytes > 0
+          ? absl::StrFormat("; a torn tail of %lld bytes will be dropped", log.dropped_bytes)
+          : "");
+}
+
 std::string Json(const std::string& path, const IndexFileHeader& h, int64_t file_bytes,
-                 const char* verified) {
+                 const LogState& log, const char* verified) {
   report::JsonWriter w;
   w.BeginObject();
   w.Key("path").String(path);
@@ -59,6 +103,19 @@ std::string Json(const std::string& path, const IndexFileHeader& h, int64_t file
     w.EndObject();
   }
   w.EndArray();
+  w.Key("log");
+  if (!log.present) {
+    w.Null();
+  } else {
+    w.BeginObject();
+    w.Key("stale").Bool(log.stale);
+    w.Key("records").Int(log.records);
+    w.Key("vectors_added").Int(log.vectors_added);
+    w.Key("ids_removed").Int(log.ids_removed);
+    w.Key("dropped_bytes").Int(log.dropped_bytes);
+    if (!log.error.empty()) w.Key("error").String(log.error);
+    w.EndObject();
+  }
   w.Key("verified");
   if (verified == nullptr) {
     w.Null();
@@ -70,7 +127,7 @@ std::string Json(const std::string& path, const IndexFileHeader& h, int64_t file
 }
 
 std::string Text(const std::string& path, const IndexFileHeader& h, int64_t file_bytes,
-                 const char* verified) {
+                 const LogState& log, const char* verified) {
   std::string out = absl::StrCat(path, "\n");
   auto line = [&](const char* label, const std::string& value) {
     absl::StrAppend(&out, absl::StrFormat("  %-14s %s\n", label, value));
@@ -100,6 +157,7 @@ std::string Text(const std::string& path, const IndexFileHeader& h, int64_t file
                          static_cast<unsigned long long>(s.size),
                          static_cast<unsigned long long>(s.offset), Hex32(s.crc32c)));
   }
+  line("log", DescribeLog(log));
   if (verified != nullptr) line("verified", verified);
   return out;
 }
@@ -135,8 +193,9 @@ int RunInfo(const std::vector<std::string>& /*args*/, const std::vector<std::str
     verified = "ok: checksums, ids, tombstones, live masks and quantizer fingerprint";
   }
   const int64_t bytes = FileSize(path);
-  const std::string text = absl::GetFlag(FLAGS_json) ? Json(path, *header, bytes, verified)
-                                                     : Text(path, *header, bytes, verified);
+  const LogState log = ReadLogState(path, *header);
+  const std::string text = absl::GetFlag(FLAGS_json) ? Json(path, *header, bytes, log, verified)
+                                                     : Text(path, *header, bytes, log, verified);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return kExitOk;
 }

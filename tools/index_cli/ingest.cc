@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "tools/index_cli/progress.h"
 
@@ -103,6 +104,42 @@ absl::StatusOr<std::vector<uint64_t>> ReadIds(const std::string& path, const std
         absl::StrCat(path, ": ", ids->size(), " ids for ", expected, " vectors"));
   }
   return ids;
+}
+
+absl::Status CheckFile(const Index& index, const io::VectorFileReader& data,
+                       const std::vector<uint64_t>* ids) {
+  const int64_t rows = data.rows(), dim = data.dim();
+  if (dim != index.dim()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(data.path(), ": vectors of dimension ", dim, ", the index has ", index.dim()));
+  }
+  const int64_t batch = BatchRows(dim);
+  std::vector<float> buffer(batch * dim);
+  for (int64_t begin = 0; begin < rows; begin += batch) {
+    const int64_t n = std::min(batch, rows - begin);
+    std::span<float> slice(buffer.data(), n * dim);
+    if (absl::Status status = data.ReadRows(begin, n, slice); !status.ok()) return status;
+    if (absl::Status status =
+            CheckRows(data.path(), slice.data(), begin, n, dim, index.options().metric);
+        !status.ok()) {
+      return status;
+    }
+  }
+  if (ids == nullptr) return absl::OkStatus();
+  absl::flat_hash_set<uint64_t> seen;
+  seen.reserve(ids->size());
+  for (size_t i = 0; i < ids->size(); ++i) {
+    const uint64_t id = (*ids)[i];
+    if (!seen.insert(id).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--ids: id ", id, " (row ", i, ") appears twice"));
+    }
+    if (index.Contains(id)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("--ids: id ", id, " (row ", i, ") is already in the index"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status AddFile(Index& index, const io::VectorFileReader& data,

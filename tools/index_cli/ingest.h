@@ -20,10 +20,15 @@ namespace tq::cli {
 absl::StatusOr<std::vector<uint64_t>> ReadIds(const std::string& path, const std::string& dataset,
                                               int64_t expected);
 
+// Checks, without changing the index, that adding `data` (with `ids`, if given) would succeed:
+// every row finite (and non-zero under cosine), the ids distinct and none already in the
+// index. Lets `add` on a writable index fail before its first batch is logged.
+absl::Status CheckFile(const Index& index, const io::VectorFileReader& data,
+                       const std::vector<uint64_t>* ids);
+
 // Adds every row of `data` to `index` (ids[i] for row i when ids is non-null) in bounded
 // batches, showing progress under `label`. Stops at the first bad row, naming it; the batches
-// before it stay added in memory, so the callers save the index only after success and the
-// file on disk never holds a partial add.
+// before it stay added (and, on a writable index, logged).
 absl::Status AddFile(Index& index, const io::VectorFileReader& data,
                      const std::vector<uint64_t>* ids, const std::string& label, bool quiet);
 
