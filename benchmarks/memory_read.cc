@@ -6,8 +6,10 @@
 #include "engine/simd_level.h"
 
 // GCC 12's own avx512fintrin.h trips -Wuninitialized inside _mm512_reduce_add_epi64.
+#if defined(__GNUC__) && !defined(__clang__)  // GCC only: clang has its own headers
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace tq {
 namespace {

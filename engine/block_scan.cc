@@ -32,8 +32,10 @@
 
 // GCC 12's own avx512fintrin.h trips -W(maybe-)uninitialized (_mm512_setzero_si512,
 // _mm512_extracti64x4_epi64 et al.): the intrinsics' undefined-value placeholders.
+#if defined(__GNUC__) && !defined(__clang__)  // GCC only: clang has its own headers
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 namespace tq {
 namespace {

@@ -4,7 +4,9 @@
 #include <immintrin.h>
 
 // GCC 12's own avx512fintrin.h trips -Wmaybe-uninitialized inside _mm512_cvtepi32_epi8.
+#if defined(__GNUC__) && !defined(__clang__)  // GCC only: clang has its own headers
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include "engine/codebook.h"
 #include "engine/simd_level.h"

@@ -5,7 +5,9 @@
 #include <immintrin.h>
 
 // GCC 12's own avx512fintrin.h trips -Wmaybe-uninitialized inside _mm512_permutexvar_ps.
+#if defined(__GNUC__) && !defined(__clang__)  // GCC only: clang has its own headers
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace tq {
 namespace {

@@ -85,8 +85,10 @@ bool DecodePayload(uint32_t type, const uint8_t* p, uint64_t size, int max_dim, 
     record->dim = static_cast<int>(dim);
     record->ids.resize(count);
     record->vectors.resize(count * dim);
-    std::memcpy(record->ids.data(), p + 16, count * 8);
-    std::memcpy(record->vectors.data(), p + 16 + count * 8, count * dim * 4);
+    if (count > 0) {  // (an empty vector's data() may be null, which memcpy must not see)
+      std::memcpy(record->ids.data(), p + 16, count * 8);
+      std::memcpy(record->vectors.data(), p + 16 + count * 8, count * dim * 4);
+    }
     return true;
   }
   if (type == static_cast<uint32_t>(WalRecord::Type::kRemove)) {
@@ -99,7 +101,7 @@ bool DecodePayload(uint32_t type, const uint8_t* p, uint64_t size, int max_dim, 
     }
     record->type = WalRecord::Type::kRemove;
     record->ids.resize(count);
-    std::memcpy(record->ids.data(), p + 8, count * 8);
+    if (count > 0) std::memcpy(record->ids.data(), p + 8, count * 8);
     return true;
   }
   return *why = absl::StrCat("record of unknown type ", type), false;
@@ -124,12 +126,13 @@ absl::StatusOr<WalContents> ParseWriteAheadLog(std::string_view path,
                                                std::span<const uint8_t> bytes, int max_dim) {
   const std::string name(path);
   if (bytes.size() < kHeaderBytes &&
-      std::memcmp(bytes.data(), kMagic, std::min(bytes.size(), sizeof(kMagic))) == 0) {
+      (bytes.empty() ||
+       std::memcmp(bytes.data(), kMagic, std::min(bytes.size(), sizeof(kMagic))) == 0)) {
     // A reset cut short by a crash (truncated, header not yet written): a log of no records,
     // and of no known base, so it extends no index file.
     WalContents empty;
     empty.dropped_bytes = static_cast<int64_t>(bytes.size());
-    empty.dropped_reason = "a log header cut short";
+    if (!bytes.empty()) empty.dropped_reason = "a log header cut short";
     return empty;
   }
   if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
@@ -341,7 +344,7 @@ absl::Status WriteAheadLog::AppendRemove(const uint64_t* ids, int64_t n) {
   Store<uint64_t>(payload, static_cast<uint64_t>(n));
   const size_t at = payload.size();
   payload.resize(at + n * 8);
-  std::memcpy(payload.data() + at, ids, n * 8);
+  if (n > 0) std::memcpy(payload.data() + at, ids, n * 8);
   return Append(WalRecord::Type::kRemove, 0, payload);
 }
 

@@ -40,15 +40,25 @@ struct Json {
   double number = 0.0;
   std::string text;
   std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
+  // Not std::pair<std::string, Json>: clang with libstdc++ cannot instantiate that pair while
+  // Json is still incomplete.
+  struct Member;
+  std::vector<Member> members;
 
-  const Json* Find(const std::string& key) const {
-    for (const auto& [k, v] : members) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
+  const Json* Find(const std::string& key) const;
 };
+
+struct Json::Member {
+  std::string key;
+  Json value;
+};
+
+const Json* Json::Find(const std::string& key) const {
+  for (const auto& [k, v] : members) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
 
 class JsonParser {
  public:
@@ -98,7 +108,7 @@ class JsonParser {
         if (i_ >= s_.size() || s_[i_++] != ':') return false;
         Json value;
         if (!Value(&value)) return false;
-        out->members.emplace_back(key, std::move(value));
+        out->members.push_back({key, std::move(value)});
         Space();
         if (i_ < s_.size() && s_[i_] == ',') {
           ++i_;

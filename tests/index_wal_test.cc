@@ -274,6 +274,18 @@ TEST(WalFormat, SplitBatchesReplayWholeOrNotAtAll) {
   EXPECT_TRUE(torn_header->records.empty());
   EXPECT_EQ(torn_header->base, WalBase{});
   EXPECT_TRUE(ParseWriteAheadLog(path, {}, 4096).ok());
+  // Records of no vectors or ids are well formed (and read nothing).
+  {
+    absl::StatusOr<std::unique_ptr<WriteAheadLog>> log =
+        WriteAheadLog::Open(path, base, 0, 1, WalSync::kNone);
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->AppendRemove(nullptr, 0).ok());
+    ASSERT_TRUE((*log)->AppendAdd(nullptr, 0, 4, nullptr).ok());
+  }
+  absl::StatusOr<WalContents> empties = ParseWriteAheadLog(path, ReadBytes(path), 4096);
+  ASSERT_TRUE(empties.ok());
+  EXPECT_EQ(empties->records.size(), 1u);  // the remove; an add of nothing writes no record
+  EXPECT_TRUE(empties->records[0].ids.empty());
   EXPECT_FALSE(ParseWriteAheadLog(path, std::span(junk.data() + 70, 10), 4096).ok());
   std::remove(path.c_str());
 }

@@ -94,8 +94,11 @@ int32_t NearestImpl(const float* centroids_by_dim, int k, int dim, const float* 
   float result = kInf;
   int32_t result_index = 0;
   for (int l = 0; l < kLanes; ++l) {
-    for (const auto& [value, idx] : {std::pair<float, int32_t>{best_a[l], best_index_a[l]},
-                                     std::pair<float, int32_t>{best_b[l], best_index_b[l]}}) {
+    // Lanes copied out by value: clang binds no reference to a vector-extension element.
+    const float value_a = best_a[l], value_b = best_b[l];
+    const int32_t idx_a = best_index_a[l], idx_b = best_index_b[l];
+    for (const auto& [value, idx] :
+         {std::pair<float, int32_t>{value_a, idx_a}, std::pair<float, int32_t>{value_b, idx_b}}) {
       if (value < result || (value == result && idx < result_index)) {
         result = value;
         result_index = idx;
