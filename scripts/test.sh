@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing, build from scratch in build-test/, and run every default test
-# through ctest (label `unit`); then the suites that read hostile files again under
+# through ctest (label `unit`) and the stress test (label `stress`); then the suites that read
+# hostile files again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/: index file corruption sweeps,
 # malformed vector files), and the concurrency test under ThreadSanitizer (build-tsan/, one
 # OpenMP thread since libgomp is not instrumented), and the fuzz targets for a bounded time
@@ -10,6 +11,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build-test
 ctest --test-dir build-test -L unit --output-on-failure -j"$(nproc)" --timeout 900
+# Searchers checking every result against a model while a writer runs (about a minute).
+ctest --test-dir build-test -L stress --output-on-failure --timeout 900
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DTQ_SANITIZE=address,undefined \
       -DTQ_BUILD_BENCHMARKS=OFF >/dev/null
