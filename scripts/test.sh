@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Install what is missing, build from scratch in build-test/, and run every default test
 # through ctest (label `unit`) and the stress test (label `stress`); then the suites that read
-# hostile files again under
-# AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/: index file corruption sweeps,
-# malformed vector files), and the concurrency test under ThreadSanitizer (build-tsan/, one
-# OpenMP thread since libgomp is not instrumented), and the fuzz targets for a bounded time
-# (scripts/fuzz.sh, clang). Only those targets are built more than once.
+# hostile files again under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/: index
+# file and log corruption, malformed vector files), the concurrency test under ThreadSanitizer
+# (build-tsan/, one OpenMP thread since libgomp is not instrumented), and the fuzz targets for a
+# bounded time (scripts/fuzz.sh, clang). Only those targets are built more than once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
