@@ -92,22 +92,10 @@ absl::Status CheckRows(const std::string& path, const float* x, int64_t first_ro
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<uint64_t>> ReadIds(const std::string& path, const std::string& dataset,
-                                              int64_t expected) {
-  absl::StatusOr<std::vector<uint64_t>> ids =
-      IsTextIdFile(path) ? ReadTextIds(path) : ReadVectorFileIds(path, dataset);
-  if (!ids.ok()) return ids.status();
-  if (static_cast<int64_t>(ids->size()) != expected) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", ids->size(), " ids for ", expected, " vectors"));
-  }
-  return ids;
-}
-
-absl::Status CheckFile(const Index& index, const io::VectorFileReader& data,
-                       const std::vector<uint64_t>* ids) {
+// Reads `data` in bounded batches of the index's dimension, checks each batch's rows, and hands
+// it to `use(first_row, count, values)`; stops at the first error.
+template <typename Use>
+absl::Status ForEachCheckedBatch(const Index& index, const io::VectorFileReader& data, Use use) {
   const int64_t rows = data.rows(), dim = data.dim();
   if (dim != index.dim()) {
     return absl::InvalidArgumentError(
@@ -124,6 +112,31 @@ absl::Status CheckFile(const Index& index, const io::VectorFileReader& data,
         !status.ok()) {
       return status;
     }
+    if (absl::Status status = use(begin, n, slice.data()); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<uint64_t>> ReadIds(const std::string& path, const std::string& dataset,
+                                              int64_t expected) {
+  absl::StatusOr<std::vector<uint64_t>> ids =
+      IsTextIdFile(path) ? ReadTextIds(path) : ReadVectorFileIds(path, dataset);
+  if (!ids.ok()) return ids.status();
+  if (static_cast<int64_t>(ids->size()) != expected) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", ids->size(), " ids for ", expected, " vectors"));
+  }
+  return ids;
+}
+
+absl::Status CheckFile(const Index& index, const io::VectorFileReader& data,
+                       const std::vector<uint64_t>* ids) {
+  if (absl::Status status = ForEachCheckedBatch(
+          index, data, [](int64_t, int64_t, const float*) { return absl::OkStatus(); });
+      !status.ok()) {
+    return status;
   }
   if (ids == nullptr) return absl::OkStatus();
   absl::flat_hash_set<uint64_t> seen;
@@ -144,32 +157,16 @@ absl::Status CheckFile(const Index& index, const io::VectorFileReader& data,
 
 absl::Status AddFile(Index& index, const io::VectorFileReader& data,
                      const std::vector<uint64_t>* ids, const std::string& label, bool quiet) {
-  const int64_t rows = data.rows(), dim = data.dim();
-  if (dim != index.dim()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(data.path(), ": vectors of dimension ", dim, ", the index has ", index.dim()));
-  }
-  const int64_t batch = BatchRows(dim);
-  std::vector<float> buffer(batch * dim);
-  Progress progress(label, rows, quiet);
-  for (int64_t begin = 0; begin < rows; begin += batch) {
-    const int64_t n = std::min(batch, rows - begin);
-    std::span<float> slice(buffer.data(), n * dim);
-    if (absl::Status status = data.ReadRows(begin, n, slice); !status.ok()) return status;
-    if (absl::Status status =
-            CheckRows(data.path(), slice.data(), begin, n, dim, index.options().metric);
-        !status.ok()) {
-      return status;
-    }
-    absl::Status status =
-        index.Add(slice.data(), n, ids != nullptr ? ids->data() + begin : nullptr);
+  Progress progress(label, data.rows(), quiet);
+  return ForEachCheckedBatch(index, data, [&](int64_t begin, int64_t n, const float* x) {
+    absl::Status status = index.Add(x, n, ids != nullptr ? ids->data() + begin : nullptr);
     if (!status.ok()) {
       return absl::Status(status.code(), absl::StrCat(data.path(), ": rows ", begin, "..",
                                                       begin + n - 1, ": ", status.message()));
     }
     progress.Update(begin + n);
-  }
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace tq::cli
