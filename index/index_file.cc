@@ -419,15 +419,11 @@ absl::Status Index::ReplayLog(const std::string& path, const WalBase& base,
   absl::StatusOr<std::unique_ptr<WriteAheadLog>> log = WriteAheadLog::Open(
       log_path, base, recovery_.stale_log ? 0 : valid_bytes, next_sequence, options.sync);
   if (!log.ok()) return log.status();
-  if (recovery_.records_replayed > 0 || recovery_.stale_log) {
-    // Fold what was replayed into the file now, so the log stays short and a stale one goes.
-    path_ = path;
-    log_ = *std::move(log);
-    return Checkpoint();
-  }
   path_ = path;
   log_ = *std::move(log);
-  return absl::OkStatus();
+  // Fold what was replayed into the file now, so the log starts empty again. (A stale log was
+  // already started afresh by WriteAheadLog::Open.)
+  return recovery_.records_replayed > 0 ? Checkpoint() : absl::OkStatus();
 }
 
 }  // namespace tq
