@@ -21,6 +21,7 @@
 
 #include "cli_test_util.h"
 #include "io/ann_hdf5.h"
+#include "scratch_dir.h"
 
 namespace tq {
 namespace {
@@ -107,11 +108,7 @@ std::vector<std::vector<std::pair<double, int64_t>>> BruteForce(const Synthetic&
 
 class BenchSubset : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/bench_subset_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = ::tq::testing::MakeScratchDir("bench_subset"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }

@@ -17,6 +17,7 @@
 #include "index/index.h"
 #include "index/write_ahead_log.h"
 #include "index_test_util.h"
+#include "scratch_dir.h"
 
 namespace tq {
 namespace {
@@ -28,9 +29,7 @@ using ::tq::testing::RandomVectors;
 class WalTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/tq_wal_test_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::create_directories(dir_);
+    dir_ = ::tq::testing::MakeScratchDir("tq_wal_test");
     path_ = dir_ + "/index.tqi";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

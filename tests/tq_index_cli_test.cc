@@ -21,6 +21,7 @@
 #include "index/index.h"
 #include "io/ann_hdf5.h"
 #include "io/vecs_file.h"
+#include "scratch_dir.h"
 
 namespace tq {
 namespace {
@@ -34,11 +35,7 @@ const std::string kGlove = std::string(TQ_SHARED_DATASETS) + "/glove-100-angular
 
 class TqIndexCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/tq_index_cli_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = ::tq::testing::MakeScratchDir("tq_index_cli"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
