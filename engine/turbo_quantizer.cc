@@ -25,6 +25,16 @@ double Norm(const float* x, int d) {
   return std::sqrt(sum);
 }
 
+// |x - c| of the float differences, as Encode quantizes them.
+double DistanceTo(const float* x, const float* c, int d) {
+  double sum = 0.0;
+  for (int j = 0; j < d; ++j) {
+    const double diff = static_cast<float>(x[j] - c[j]);
+    sum += diff * diff;
+  }
+  return std::sqrt(sum);
+}
+
 }  // namespace
 
 std::string_view VariantName(Variant variant) {
@@ -92,8 +102,8 @@ absl::StatusOr<std::unique_ptr<TurboQuantizer>> TurboQuantizer::Create(
   return q;
 }
 
-absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* out,
-                                    int threads) const {
+absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* out, int threads,
+                                    const float* center) const {
   const int d = dim();
   if (n < 0) return absl::InvalidArgumentError("encode: negative vector count");
   // Everything is validated before anything is written, so a rejected batch stores nothing.
@@ -104,7 +114,8 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
             absl::StrCat("encode: vector ", i, " has a non-finite value at coordinate ", j));
       }
     }
-    if (!(Norm(x + i * d, d) <= std::numeric_limits<float>::max())) {
+    const double norm = center ? DistanceTo(x + i * d, center, d) : Norm(x + i * d, d);
+    if (!(norm <= std::numeric_limits<float>::max())) {
       return absl::InvalidArgumentError(
           absl::StrCat("encode: vector ", i, " has a norm above the float range"));
     }
@@ -138,10 +149,15 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
       std::vector<double> norms(rows);
       for (int64_t r = 0; r < rows; ++r) {
         const float* v = x + (begin + r) * d;
+        float* u = unit.data() + r * d;
+        if (center) {
+          for (int j = 0; j < d; ++j) u[j] = v[j] - center[j];
+          v = u;
+        }
         norms[r] = Norm(v, d);
         // In double: 1/|x| overflows float for |x| < 1/FLT_MAX (tiny but valid vectors).
         const double inverse = norms[r] > 0 ? 1.0 / norms[r] : 0.0;
-        for (int j = 0; j < d; ++j) unit[r * d + j] = static_cast<float>(v[j] * inverse);
+        for (int j = 0; j < d; ++j) u[j] = static_cast<float>(v[j] * inverse);
       }
       rotation_->Apply(unit.data(), rows, rotated.data());
       for (int64_t r = 0; r < rows; ++r) {

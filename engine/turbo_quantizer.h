@@ -78,9 +78,11 @@ class TurboQuantizer {
   // The QJL estimator's constant (prod only; 0 otherwise): <q, r> ~ scale * |r| * <S q, signs>.
   float qjl_scale() const { return qjl_ ? qjl_->scale() : 0.0f; }
 
-  // Encodes n row-major vectors (OpenMP over the batch; threads <= 0 means the default).
+  // Encodes n row-major vectors (OpenMP over the batch; threads <= 0 means the default), or
+  // with `center` (dim values) the differences x_i - center, without copying the batch.
   // Rejects NaN/Inf with InvalidArgument naming the row; nothing is written on error.
-  absl::Status Encode(const float* x, int64_t n, EncodedVectors* out, int threads = 0) const;
+  absl::Status Encode(const float* x, int64_t n, EncodedVectors* out, int threads = 0,
+                      const float* center = nullptr) const;
 
   // For vectors [begin, begin + count): writes z (count x dim) with <P q, z_i> equal to the
   // estimate of <q, x_i> for every q: the decoded vector in the rotated space, scale and QJL

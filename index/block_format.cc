@@ -10,7 +10,7 @@
 namespace tq {
 
 absl::StatusOr<BlockFormat> BlockFormat::Create(const TurboQuantizer& quantizer,
-                                                bool squared_norms) {
+                                                bool squared_norms, bool mean_dots) {
   BlockFormat format;
   format.dim_ = quantizer.dim();
   size_t offset = 0;
@@ -28,7 +28,8 @@ absl::StatusOr<BlockFormat> BlockFormat::Create(const TurboQuantizer& quantizer,
     offset += layout->code_bytes_per_block();
   }
   format.code_bytes_ = offset;
-  const bool present[kNumBlockColumns] = {true, format.qjl_layout_.has_value(), squared_norms};
+  const bool present[kNumBlockColumns] = {true, format.qjl_layout_.has_value(), squared_norms,
+                                          mean_dots};
   for (int c = 0; c < kNumBlockColumns; ++c) {
     if (!present[c]) continue;
     format.column_offset_[c] = offset;
@@ -70,7 +71,8 @@ void BlockBuilder::AddLane(const uint8_t* block, int lane) {
   ++count_;
 }
 
-void BlockBuilder::AddEncoded(const EncodedVectors& encoded, int64_t i, float squared_norm) {
+void BlockBuilder::AddEncoded(const EncodedVectors& encoded, int64_t i, float squared_norm,
+                              float mean_dot) {
   assert(count_ < kBlockVectors);
   const int d = format_.dim();
   const uint8_t* code = encoded.code(i);
@@ -81,6 +83,7 @@ void BlockBuilder::AddEncoded(const EncodedVectors& encoded, int64_t i, float sq
     columns_[static_cast<int>(BlockColumn::kResidualNorm)][count_] = encoded.residual_norm[i];
   }
   columns_[static_cast<int>(BlockColumn::kSquaredNorm)][count_] = squared_norm;
+  columns_[static_cast<int>(BlockColumn::kMeanDot)][count_] = mean_dot;
   mask_ |= 1u << count_;
   ++count_;
 }

@@ -19,9 +19,10 @@ namespace tq {
 enum class BlockColumn {
   kScale = 0,         // EncodedVectors::scale: |x|, or |x| / <y, y_hat> for corrected
   kResidualNorm = 1,  // prod only: |r|
-  kSquaredNorm = 2,   // l2 only: |x|^2 of the vector as added
+  kSquaredNorm = 2,   // l2 only: |x - mu|^2 of the vector as added (mu: the mean, or 0)
+  kMeanDot = 3,       // ip and cosine under centering: <mu, x - mu>, exact
 };
-inline constexpr int kNumBlockColumns = 3;
+inline constexpr int kNumBlockColumns = 4;
 
 // Block bytes:
 //   [0, mse)                  Lloyd-Max codes in BlockLayout(dim, mse_bits) (absent at 0 bits)
@@ -30,7 +31,9 @@ inline constexpr int kNumBlockColumns = 3;
 //   up to the stride (a multiple of 64, so blocks stay cache-line aligned).
 class BlockFormat {
  public:
-  static absl::StatusOr<BlockFormat> Create(const TurboQuantizer& quantizer, bool squared_norms);
+  // squared_norms: the kSquaredNorm column (l2); mean_dots: the kMeanDot column.
+  static absl::StatusOr<BlockFormat> Create(const TurboQuantizer& quantizer, bool squared_norms,
+                                            bool mean_dots = false);
 
   int dim() const { return dim_; }
   const BlockLayout* mse_layout() const { return mse_layout_ ? &*mse_layout_ : nullptr; }
@@ -66,7 +69,7 @@ class BlockFormat {
   size_t qjl_offset_ = 0;
   size_t code_bytes_ = 0;
   int num_columns_ = 0;
-  size_t column_offset_[kNumBlockColumns] = {0, 0, 0};  // 0 = absent (codes come first)
+  size_t column_offset_[kNumBlockColumns] = {};  // 0 = absent (codes come first)
   size_t mask_offset_ = 0;
   size_t stride_ = 0;
 };
@@ -81,8 +84,10 @@ class BlockBuilder {
   void Reset();
   // Lane `lane` of `block`: codes, floats and liveness.
   void AddLane(const uint8_t* block, int lane);
-  // Vector i of `encoded`, live. squared_norm is used only when the format has that column.
-  void AddEncoded(const EncodedVectors& encoded, int64_t i, float squared_norm);
+  // Vector i of `encoded`, live. squared_norm and mean_dot are used only when the format has
+  // their columns.
+  void AddEncoded(const EncodedVectors& encoded, int64_t i, float squared_norm,
+                  float mean_dot = 0.0f);
   // Writes format.stride() bytes; lanes count()..31 are zero and dead.
   void Finish(uint8_t* out) const;
 

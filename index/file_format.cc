@@ -15,15 +15,15 @@ namespace {
 static_assert(std::endian::native == std::endian::little,
               "the index file is little-endian and read by memcpy");
 
-// Header field offsets (format 1.0). Bytes [216, 256) are reserved: written as zero, ignored
-// on read so that a later minor version may use them.
+// Header field offsets (format 1.0; 1.1 adds the centering mode at 216). Bytes [217, 256) are
+// reserved: written as zero, ignored on read so that a later minor version may use them.
 constexpr size_t kMagicAt = 0, kMajorAt = 8, kMinorAt = 10, kHeaderBytesAt = 12,
                  kNumSectionsAt = 16, kCrcAt = 20, kDimAt = 24, kBitsAt = 28, kMetricAt = 32,
                  kVariantAt = 33, kRotationAt = 34, kKeepAt = 35, kQjlAt = 36, kEncoderAt = 37,
                  kSeedAt = 40, kSizeAt = 48, kLiveAt = 56, kNextIdAt = 64, kBlockVectorsAt = 72,
                  kStrideAt = 76, kCodeBytesAt = 80, kFloatsAt = 84, kCentroidsAt = 88,
-                 kRotatedProbeAt = 152, kProjectedProbeAt = 184;
-static_assert(kProjectedProbeAt + 8 * sizeof(float) <= kIndexHeaderBytes);
+                 kRotatedProbeAt = 152, kProjectedProbeAt = 184, kCenterAt = 216;
+static_assert(kProjectedProbeAt + 8 * sizeof(float) <= kCenterAt);
 
 // The enums are stored as their values; these pin the values the format defines.
 static_assert(static_cast<int>(Metric::kInnerProduct) == 0 && static_cast<int>(Metric::kL2) == 2);
@@ -32,6 +32,9 @@ static_assert(static_cast<int>(RotationKind::kHaar) == 0 &&
               static_cast<int>(RotationKind::kFast) == 1);
 static_assert(static_cast<int>(KeepVectors::kNone) == 0 &&
               static_cast<int>(KeepVectors::kFloat16) == 2);
+static_assert(static_cast<int>(Centering::kNone) == 0 &&
+              static_cast<int>(Centering::kFirstBatch) == 1 &&
+              static_cast<int>(Centering::kGiven) == 2);
 static_assert(static_cast<int>(QjlTransform::kGaussian) == 0 &&
               static_cast<int>(CorrectedEncoder::kMaxCosine) == 1);
 
@@ -66,6 +69,8 @@ std::string_view SectionKindName(SectionKind kind) {
       return "tombstones";
     case SectionKind::kRawVectors:
       return "raw";
+    case SectionKind::kMean:
+      return "mean";
   }
   return "unknown";
 }
@@ -82,6 +87,7 @@ std::vector<uint8_t> SerializeIndexFileHeader(const IndexFileHeader& h) {
   std::memcpy(out.data() + kMagicAt, kIndexFileMagic.data(), kIndexFileMagic.size());
   Put<uint16_t>(out, kMajorAt, h.major);
   Put<uint16_t>(out, kMinorAt, h.minor);
+  Put<uint8_t>(out, kCenterAt, static_cast<uint8_t>(h.options.center));
   Put<uint32_t>(out, kHeaderBytesAt, static_cast<uint32_t>(h.header_bytes()));
   Put<uint32_t>(out, kNumSectionsAt, static_cast<uint32_t>(h.sections.size()));
   Put<uint32_t>(out, kDimAt, static_cast<uint32_t>(h.options.dim));
@@ -164,6 +170,9 @@ absl::StatusOr<IndexFileHeader> ParseIndexFileHeader(std::string_view path,
     h.header_crc = stored;
   }
 
+  // 1.0 wrote zero here: no centering.
+  const uint8_t center = h.minor >= 1 ? Get<uint8_t>(bytes, kCenterAt) : 0;
+  if (center > 2) return bad("corrupt header: unknown centering code ", int{center});
   const uint8_t metric = Get<uint8_t>(bytes, kMetricAt), variant = Get<uint8_t>(bytes, kVariantAt),
                 rotation = Get<uint8_t>(bytes, kRotationAt), keep = Get<uint8_t>(bytes, kKeepAt),
                 qjl = Get<uint8_t>(bytes, kQjlAt), encoder = Get<uint8_t>(bytes, kEncoderAt);
@@ -185,9 +194,11 @@ absl::StatusOr<IndexFileHeader> ParseIndexFileHeader(std::string_view path,
   h.options.dim = static_cast<int>(dim);
   h.options.bits = static_cast<int>(bits);
   h.options.seed = Get<uint64_t>(bytes, kSeedAt);
+  h.options.center = Centering::kNone;  // a given mean comes from its section, later
   if (absl::Status status = ValidateIndexOptions(h.options); !status.ok()) {
     return bad("corrupt header: ", std::string(status.message()));
   }
+  h.options.center = static_cast<Centering>(center);
   const uint64_t size = Get<uint64_t>(bytes, kSizeAt), live = Get<uint64_t>(bytes, kLiveAt);
   if (size > (uint64_t{1} << 48) || live > size) {
     return bad("corrupt header: ", live, " live of ", size, " vectors");
@@ -216,7 +227,7 @@ absl::StatusOr<IndexFileHeader> ParseIndexFileHeader(std::string_view path,
     s.offset = Get<uint64_t>(bytes, at + 8);
     s.size = Get<uint64_t>(bytes, at + 16);
     s.crc32c = Get<uint32_t>(bytes, at + 24);
-    const bool known = kind >= 1 && kind <= 4;
+    const bool known = kind >= 1 && kind <= 5;
     if (!known && (s.flags & kSectionRequired)) {
       return absl::FailedPreconditionError(
           absl::StrCat(std::string(path), ": section ", i, " has kind ", kind,

@@ -13,6 +13,11 @@
 //   tombstones  ceil(size / 64) uint64 words: bit p set = vector p was removed; must agree
 //               with the blocks' live masks
 //   raw         size * dim float32 or float16 (KeepVectors): the vectors kept for rerank
+// Added in 1.1:
+//   mean        dim float32: the mean subtracted before quantization (IndexOptions::center);
+//               required, present once the mean is fixed. The header's byte 216 (reserved in
+//               1.0) holds the centering mode; a file without centering is still written as
+//               1.0, byte for byte, so 1.0 readers keep reading it.
 //
 // The header CRC32C covers [0, header_bytes) with its own field zeroed. A reader refuses a
 // major version it does not know and reads any minor version of its major (minors only add
@@ -37,7 +42,7 @@
 namespace tq {
 
 inline constexpr uint16_t kIndexFormatMajor = 1;
-inline constexpr uint16_t kIndexFormatMinor = 0;
+inline constexpr uint16_t kIndexFormatMinor = 1;  // written only by files that need 1.1
 // "\x89TQINDX\n": a non-ASCII first byte and a newline catch text-mode mangling, as PNG does.
 inline constexpr std::array<uint8_t, 8> kIndexFileMagic = {0x89, 'T', 'Q', 'I',
                                                            'N',  'D', 'X', '\n'};
@@ -47,7 +52,13 @@ inline constexpr int kMaxSections = 32;
 inline constexpr int64_t kSectionAlignment = 64;
 inline constexpr int64_t kBlockSectionAlignment = 4096;
 
-enum class SectionKind : uint32_t { kBlocks = 1, kIds = 2, kTombstones = 3, kRawVectors = 4 };
+enum class SectionKind : uint32_t {
+  kBlocks = 1,
+  kIds = 2,
+  kTombstones = 3,
+  kRawVectors = 4,
+  kMean = 5,
+};
 std::string_view SectionKindName(SectionKind kind);  // "blocks", ..., "unknown"
 
 // A reader that does not know a section's kind must refuse the file when this flag is set.

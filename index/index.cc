@@ -19,6 +19,7 @@
 #include "engine/lookup_table.h"
 #include "index/block_format.h"
 #include "index/block_store.h"
+#include "index/centering.h"
 #include "index/query_scorer.h"
 #include "index/top_k.h"
 
@@ -54,7 +55,8 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Create(const IndexOptions& options
   if (!quantizer.ok()) return quantizer.status();
   index->quantizer_ = *std::move(quantizer);
   absl::StatusOr<BlockFormat> format =
-      BlockFormat::Create(*index->quantizer_, options.metric == Metric::kL2);
+      BlockFormat::Create(*index->quantizer_, options.metric == Metric::kL2,
+                          options.metric != Metric::kL2 && options.center != Centering::kNone);
   if (!format.ok()) return format.status();
   index->format_ = std::make_unique<BlockFormat>(*std::move(format));
 
@@ -78,6 +80,10 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Create(const IndexOptions& options
     context.qjl_codebook = index->qjl_codebook_.get();
     context.qjl_scale = index->quantizer_->qjl_scale();
   }
+  if (options.center == Centering::kGiven) {
+    index->mean_ = options.mean;
+    context.mean = index->mean_.data();
+  }
   index->store_ = std::make_unique<BlockStore>(*index->format_, options.keep_vectors);
   return index;
 }
@@ -88,6 +94,11 @@ Index::~Index() = default;
 int64_t Index::size() const {
   std::shared_lock lock(mu_);
   return store_->live();
+}
+
+std::vector<float> Index::mean() const {
+  std::shared_lock lock(mu_);
+  return mean_;
 }
 
 bool Index::Contains(uint64_t id) const {
@@ -198,12 +209,34 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     for (int64_t i = 0; i < n; ++i) Normalize(vectors + i * d, d, unit.data() + i * d);
     x = unit.data();
   }
-  std::vector<float> squared(n, 0.0f);
-  if (options_.metric == Metric::kL2) {
-    for (int64_t i = 0; i < n; ++i) squared[i] = static_cast<float>(SquaredNorm(x + i * d, d));
+  // The first batch fixes the mean (published with the batch); later ones reuse it.
+  std::vector<float> first_mean;
+  const float* mean = mean_.empty() ? nullptr : mean_.data();
+  if (mean == nullptr && options_.center == Centering::kFirstBatch) {
+    first_mean = EstimateMean(x, n, d);
+    mean = first_mean.data();
+  }
+  // l2 keeps |x - mu|^2, ip and cosine under centering <mu, x - mu>: with the centered query
+  // these make the scores exact up to the estimate of <q - mu, x - mu>.
+  std::vector<float> squared(n, 0.0f), mean_dot(n, 0.0f);
+  if (options_.metric == Metric::kL2 || mean != nullptr) {
+#pragma omp parallel for schedule(static) if (n > 1024)
+    for (int64_t i = 0; i < n; ++i) {
+      const float* row = x + i * d;
+      double squares = 0.0, dot = 0.0;
+      for (int j = 0; j < d; ++j) {
+        const float centered = mean ? row[j] - mean[j] : row[j];
+        squares += static_cast<double>(centered) * centered;
+        if (mean) dot += static_cast<double>(mean[j]) * centered;
+      }
+      squared[i] = static_cast<float>(squares);
+      mean_dot[i] = static_cast<float>(dot);
+    }
   }
   EncodedVectors encoded;
-  if (absl::Status status = quantizer_->Encode(x, n, &encoded); !status.ok()) return status;
+  if (absl::Status status = quantizer_->Encode(x, n, &encoded, 0, mean); !status.ok()) {
+    return status;
+  }
 
   // Stage whole blocks: the partial last block rebuilt with its old lanes, then new blocks.
   // Only writers change the store and we hold write_mu_, so reading it needs no mu_.
@@ -229,7 +262,7 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
         row = 0;
       }
       for (; builder.count() < kBlockVectors && row < n; ++row) {
-        builder.AddEncoded(encoded, row, squared[row]);
+        builder.AddEncoded(encoded, row, squared[row], mean_dot[row]);
       }
       builder.Finish(staged.blocks.data() + b * stride);
     }
@@ -255,6 +288,10 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
   {
     std::unique_lock lock(mu_);
     store_->Append(staged);
+    if (!first_mean.empty()) {
+      mean_ = std::move(first_mean);
+      context_->mean = mean_.data();
+    }
   }
   positions_.reserve(positions_.size() + n);
   for (int64_t i = 0; i < n; ++i) {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -80,6 +81,8 @@ class Index {
   ~Index();
 
   const IndexOptions& options() const { return options_; }
+  // The mean subtracted before quantization; empty when nothing is (yet) subtracted.
+  std::vector<float> mean() const;
   int dim() const { return options_.dim; }
   int64_t size() const;  // live vectors: what a search can return
   // Whether a live vector has this id. Waits for a running Add, Remove or Compact.
@@ -145,6 +148,9 @@ class Index {
                    float* scores) const;
 
   IndexOptions options_;
+  // What Add subtracts before encoding (IndexOptions::center): empty until the first batch
+  // under first-batch centering, and always under none. Set once, under both locks.
+  std::vector<float> mean_;
   std::unique_ptr<TurboQuantizer> quantizer_;
   std::unique_ptr<BlockFormat> format_;
   std::unique_ptr<LutCodebook> mse_codebook_;  // null without Lloyd-Max bits

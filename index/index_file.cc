@@ -18,6 +18,7 @@
 #include "index/block_store.h"
 #include "index/crc32c.h"
 #include "index/index.h"
+#include "index/query_scorer.h"
 #include "platform/atomic_file_writer.h"
 #include "platform/read_only_file.h"
 
@@ -163,6 +164,9 @@ absl::Status Index::SaveLocked(std::string_view path, WalBase* base) const {
 
   IndexFileHeader header;
   header.options = options_;
+  header.options.mean.clear();  // in its section
+  // Without centering nothing of 1.1 is used: the file stays 1.0, readable by 1.0 readers.
+  header.minor = options_.center == Centering::kNone ? 0 : 1;
   header.qjl = quantizer_->options().qjl;
   header.encoder = quantizer_->options().encoder;
   header.size = size;
@@ -177,7 +181,8 @@ absl::Status Index::SaveLocked(std::string_view path, WalBase* base) const {
   absl::StatusOr<AtomicFileWriter> out = AtomicFileWriter::Create(path);
   if (!out.ok()) return out.status();
   // The header's place is held with zeros and written last, once the checksums are known.
-  const int num_sections = store.keep() == KeepVectors::kNone ? 3 : 4;
+  const int num_sections =
+      3 + (store.keep() == KeepVectors::kNone ? 0 : 1) + (mean_.empty() ? 0 : 1);
   header.sections.resize(num_sections);
   const std::vector<uint8_t> placeholder(header.header_bytes(), 0);
   if (absl::Status status = out->Append(placeholder.data(), placeholder.size()); !status.ok()) {
@@ -216,6 +221,12 @@ absl::Status Index::SaveLocked(std::string_view path, WalBase* base) const {
     status =
         AppendSection(*out, SectionKind::kRawVectors, kSectionAlignment, raw, &header.sections);
   }
+  if (status.ok() && !mean_.empty()) {
+    const std::vector<std::pair<const void*, size_t>> mean_piece = {
+        {mean_.data(), mean_.size() * sizeof(float)}};
+    status = AppendSection(*out, SectionKind::kMean, kSectionAlignment, mean_piece,
+                           &header.sections);
+  }
   if (!status.ok()) return status;
   const std::vector<uint8_t> bytes = SerializeIndexFileHeader(header);
   if (absl::Status s = out->WriteAt(0, bytes.data(), bytes.size()); !s.ok()) return s;
@@ -249,7 +260,11 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
         "' and encoder '", std::string(CorrectedEncoderName(h.encoder)),
         "', which this build's index does not use"));
   }
-  absl::StatusOr<std::unique_ptr<Index>> created = Create(h.options);
+  // A given mean is read from its section below; the index is created without it (as a
+  // first-batch one: the same block format).
+  IndexOptions create_options = h.options;
+  if (create_options.center == Centering::kGiven) create_options.center = Centering::kFirstBatch;
+  absl::StatusOr<std::unique_ptr<Index>> created = Create(create_options);
   if (!created.ok())
     return corrupt("cannot recreate the index: ", std::string(created.status().message()));
   std::unique_ptr<Index> index = *std::move(created);
@@ -275,10 +290,17 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
   const bool keep = h.options.keep_vectors != KeepVectors::kNone;
   const size_t raw_bytes_per_vector =
       keep ? (h.options.keep_vectors == KeepVectors::kFloat32 ? 4 : 2) * h.options.dim : 0;
+  // The mean: never without centering, always once it is fixed (a given one from the start,
+  // a first-batch one from the first Add: an index saved before any Add has none yet).
+  const Centering center = h.options.center;
+  const bool mean_required =
+      center == Centering::kGiven || (center == Centering::kFirstBatch && size > 0);
+  const bool mean_allowed = center != Centering::kNone;
   struct Expected {
     SectionKind kind;
     uint64_t size;
     bool present;
+    bool optional = false;  // may be absent even when `present`
   };
   const Expected expected[] = {
       {SectionKind::kBlocks, static_cast<uint64_t>(h.num_blocks()) * format.stride(), true},
@@ -286,6 +308,8 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
       {SectionKind::kTombstones, static_cast<uint64_t>(TombstoneWords(size)) * sizeof(uint64_t),
        true},
       {SectionKind::kRawVectors, static_cast<uint64_t>(size) * raw_bytes_per_vector, keep},
+      {SectionKind::kMean, static_cast<uint64_t>(h.options.dim) * sizeof(float), mean_allowed,
+       !mean_required},
   };
   for (const Expected& e : expected) {
     const SectionEntry* s = h.Find(e.kind);
@@ -294,6 +318,7 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
         return corrupt("has a '", std::string(SectionKindName(e.kind)), "' section it should not");
       continue;
     }
+    if (s == nullptr && e.optional) continue;
     if (s == nullptr)
       return corrupt("the '", std::string(SectionKindName(e.kind)), "' section is missing");
     if (s->size != e.size) {
@@ -333,6 +358,21 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
   const uint8_t* blocks = base + h.Find(SectionKind::kBlocks)->offset;
   const SectionEntry* raw_section = h.Find(SectionKind::kRawVectors);
   const uint8_t* raw = raw_section != nullptr ? base + raw_section->offset : nullptr;
+  if (const SectionEntry* mean_section = h.Find(SectionKind::kMean)) {
+    std::vector<float> mean(h.options.dim);
+    std::memcpy(mean.data(), base + mean_section->offset, mean.size() * sizeof(float));
+    for (int j = 0; j < h.options.dim; ++j) {
+      if (!std::isfinite(mean[j])) {
+        return corrupt("the mean has a non-finite value at coordinate ", j);
+      }
+    }
+    if (center == Centering::kGiven) {
+      index->options_.center = Centering::kGiven;
+      index->options_.mean = mean;
+    }
+    index->mean_ = std::move(mean);
+    index->context_->mean = index->mean_.data();
+  }
 
   // Tombstones and live masks tell the same story; lanes past the last vector are dead.
   int64_t live = 0;

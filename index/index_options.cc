@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -61,6 +62,27 @@ absl::StatusOr<KeepVectors> ParseKeepVectors(std::string_view name) {
       absl::StrCat("unknown keep-vectors '", std::string(name), "' (expected none, f32 or f16)"));
 }
 
+std::string_view CenteringName(Centering centering) {
+  switch (centering) {
+    case Centering::kNone:
+      return "none";
+    case Centering::kFirstBatch:
+      return "first-batch";
+    case Centering::kGiven:
+      return "given";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Centering> ParseCentering(std::string_view name) {
+  const std::string lower = Lower(name);
+  if (lower == "none") return Centering::kNone;
+  if (lower == "first-batch" || lower == "first_batch") return Centering::kFirstBatch;
+  if (lower == "given") return Centering::kGiven;
+  return absl::InvalidArgumentError(absl::StrCat("unknown centering '", std::string(name),
+                                                 "' (expected none, first-batch or given)"));
+}
+
 absl::Status ValidateIndexOptions(const IndexOptions& options) {
   if (options.dim < 2 || options.dim > (1 << 16)) {
     return absl::InvalidArgumentError(
@@ -85,6 +107,30 @@ absl::Status ValidateIndexOptions(const IndexOptions& options) {
       break;
     default:
       return absl::InvalidArgumentError("index: unknown keep_vectors");
+  }
+  switch (options.center) {
+    case Centering::kNone:
+    case Centering::kFirstBatch:
+      if (!options.mean.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "index: a mean is given but centering is ", std::string(CenteringName(options.center))));
+      }
+      break;
+    case Centering::kGiven:
+      if (static_cast<int64_t>(options.mean.size()) != options.dim) {
+        return absl::InvalidArgumentError(absl::StrCat("index: the given mean has ",
+                                                       options.mean.size(),
+                                                       " values for dimension ", options.dim));
+      }
+      for (size_t j = 0; j < options.mean.size(); ++j) {
+        if (!std::isfinite(options.mean[j])) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("index: the given mean has a non-finite value at coordinate ", j));
+        }
+      }
+      break;
+    default:
+      return absl::InvalidArgumentError("index: unknown centering");
   }
   return absl::OkStatus();
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,6 +25,19 @@ enum class KeepVectors { kNone, kFloat32, kFloat16 };
 std::string_view KeepVectorsName(KeepVectors keep);                   // "none", "f32", "f16"
 absl::StatusOr<KeepVectors> ParseKeepVectors(std::string_view name);  // also "float32", ...
 
+// What is subtracted from every vector before it is rotated and quantized. Quantization error
+// scales with the length of what is quantized, and real embeddings share a large common
+// component (|mean| is 0.5 of unit length on word2vec and USE); <q, x> = <q, mu> + <q, x - mu>
+// with <q, mu> exact, so only x - mu carries error. The mean is fixed once and recorded in the
+// index, so no code is ever re-encoded.
+//   none:        nothing subtracted (the paper's TurboQuant)
+//   first-batch: the mean of the first Add (index/centering.h; shrunk toward zero for tiny
+//                batches, where a noisy mean would hurt more than help)
+//   given:       IndexOptions::mean, chosen by the caller
+enum class Centering { kNone, kFirstBatch, kGiven };
+std::string_view CenteringName(Centering centering);                 // "none", "first-batch", "given"
+absl::StatusOr<Centering> ParseCentering(std::string_view name);
+
 struct IndexOptions {
   int dim = 0;   // 2 .. 65536
   int bits = 4;  // bits per coordinate, 1..4 (prod: b - 1 Lloyd-Max bits + 1 QJL bit)
@@ -32,6 +46,8 @@ struct IndexOptions {
   RotationKind rotation = RotationKind::kFast;
   uint64_t seed = 42;  // (dim, bits, variant, rotation, seed) fix the codes of every vector
   KeepVectors keep_vectors = KeepVectors::kNone;
+  Centering center = Centering::kFirstBatch;
+  std::vector<float> mean;  // dim values with Centering::kGiven, empty otherwise
 };
 
 // InvalidArgument naming the first bad field.

@@ -25,8 +25,27 @@ bool Allowed(const SearchParams& params, uint64_t id) {
 QueryScorer::QueryScorer(const ScoringContext& context, const float* query)
     : context_(context), query_(query) {
   const int d = context.format->dim();
-  for (int j = 0; j < d; ++j) query_squared_norm_ += static_cast<double>(query[j]) * query[j];
-  prepared_ = context.quantizer->PrepareQuery(query);
+  const float* q = query;
+  if (context.mean != nullptr) {
+    centered_query_.resize(d);
+    double offset = 0.0, squares = 0.0, centered_squares = 0.0;
+    for (int j = 0; j < d; ++j) {
+      centered_query_[j] = query[j] - context.mean[j];
+      offset += static_cast<double>(query[j]) * context.mean[j];
+      squares += static_cast<double>(query[j]) * query[j];
+      centered_squares += static_cast<double>(centered_query_[j]) * centered_query_[j];
+    }
+    if (context.metric == Metric::kL2) {
+      q = centered_query_.data();
+    } else {
+      key_offset_ = static_cast<float>(offset);
+      add_mean_dots_ = context.format->has_column(BlockColumn::kMeanDot) &&
+                       centered_squares < squares;
+      if (add_mean_dots_) q = centered_query_.data();
+    }
+  }
+  for (int j = 0; j < d; ++j) query_squared_norm_ += static_cast<double>(q[j]) * q[j];
+  prepared_ = context.quantizer->PrepareQuery(q);
   if (const BlockLayout* layout = context.format->mse_layout()) {
     BuildQuantizedLut(*layout, *context.mse_codebook, prepared_.rotated.data(), &mse_lut_);
   }
@@ -120,6 +139,12 @@ void QueryScorer::Collect(const BlockStore& store, int64_t b0, int64_t count, co
       }
     }
     for (int l = 0; l < kBlockVectors; ++l) key[l] *= scale[l];
+    if (add_mean_dots_) {
+      const float* dots = format.column(block, BlockColumn::kMeanDot);
+      for (int l = 0; l < kBlockVectors; ++l) key[l] += dots[l] + key_offset_;
+    } else if (!l2) {
+      for (int l = 0; l < kBlockVectors; ++l) key[l] += key_offset_;
+    }
     if (l2) {
       const float* squared = format.column(block, BlockColumn::kSquaredNorm);
       for (int l = 0; l < kBlockVectors; ++l) key[l] = 2.0f * key[l] - squared[l];
@@ -169,8 +194,13 @@ float QueryScorer::EstimateInnerProduct(const BlockStore& store, int64_t pos,
 float QueryScorer::EstimateKey(const BlockStore& store, int64_t pos,
                                std::vector<uint8_t>* scratch) const {
   const float ip = EstimateInnerProduct(store, pos, scratch);
-  if (context_.metric != Metric::kL2) return ip;
   const BlockFormat& format = *context_.format;
+  if (context_.metric != Metric::kL2) {
+    if (!add_mean_dots_) return ip + key_offset_;
+    const float dot =
+        format.column(store.block(pos / kBlockVectors), BlockColumn::kMeanDot)[pos % kBlockVectors];
+    return ip + (dot + key_offset_);
+  }
   const float squared = format.column(store.block(pos / kBlockVectors),
                                       BlockColumn::kSquaredNorm)[pos % kBlockVectors];
   return -static_cast<float>(query_squared_norm_ + squared - 2.0 * ip);

@@ -25,10 +25,12 @@ struct ScoringContext {
   const LutCodebook* qjl_codebook = nullptr;  // prod: values {-1, +1} of the sign bits
   float qjl_scale = 0;                        // prod: the QJL estimator's constant
   Metric metric = Metric::kInnerProduct;
+  const float* mean = nullptr;  // subtracted from every stored vector (dim values), or null
 };
 
 // Keys rank candidates: larger is nearer. For ip and cosine the key is the score; for l2 the
-// scan uses 2 <q, x> - |x|^2 (|q|^2 is the same for all) and the exact stages -|q - x|^2.
+// scan uses 2 <q, x> - |x|^2 (|q|^2 is the same for all) and the exact stages -|q - x|^2
+// (with centering: of q - mu and x - mu, the same distances).
 class QueryScorer {
  public:
   // `query` is already normalised under cosine.
@@ -62,6 +64,14 @@ class QueryScorer {
 
   const ScoringContext& context_;
   const float* query_;
+  // Under centering the codes hold x - mu. The estimate of <v, x - mu> errs in proportion to
+  // |v|, so ip and cosine pick per query the shorter of v = q and v = q - mu:
+  //   <q, x> = <q, mu> + est <q, x - mu>                              (q nearer the origin)
+  //          = <q, mu> + <mu, x - mu> (stored, exact) + est <q - mu, x - mu>  (nearer mu)
+  // l2 always estimates |(q - mu) - (x - mu)|^2 from the centered query.
+  float key_offset_ = 0;      // <q, mu>
+  bool add_mean_dots_ = false;  // the second form
+  std::vector<float> centered_query_;
   double query_squared_norm_ = 0;
   PreparedQuery prepared_;
   QuantizedLut mse_lut_;

@@ -231,12 +231,14 @@ TEST(IndexApiTest, StatsAreExact) {
     EXPECT_EQ(index->size(), 68);
     EXPECT_EQ(s.blocks, 3);
     EXPECT_EQ(s.code_bytes_per_vector, c.code_bytes_per_vector);
-    EXPECT_EQ(s.floats_per_vector, c.floats);
-    EXPECT_EQ(s.bits_per_vector, 8 * c.code_bytes_per_vector + 32 * c.floats);
+    // ip and cosine under the default centering keep <mu, x - mu> too.
+    const int floats = c.floats + (c.metric == Metric::kL2 ? 0 : 1);
+    EXPECT_EQ(s.floats_per_vector, floats);
+    EXPECT_EQ(s.bits_per_vector, 8 * c.code_bytes_per_vector + 32 * floats);
     EXPECT_EQ(s.code_bytes, 70 * c.code_bytes_per_vector);
-    EXPECT_EQ(s.float_bytes, 70 * 4 * c.floats);
+    EXPECT_EQ(s.float_bytes, 70 * 4 * floats);
     // Block: codes, 32 floats per column, a 4-byte mask, padded to 64 bytes.
-    const int64_t stride = (32 * c.code_bytes_per_vector + 128 * c.floats + 4 + 63) / 64 * 64;
+    const int64_t stride = (32 * c.code_bytes_per_vector + 128 * floats + 4 + 63) / 64 * 64;
     EXPECT_EQ(s.block_bytes, 3 * stride);
     const int element = c.keep == KeepVectors::kFloat32   ? 4
                         : c.keep == KeepVectors::kFloat16 ? 2

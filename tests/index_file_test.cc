@@ -280,8 +280,10 @@ TEST(IndexFile, ReadIndexFileHeaderDescribesTheFile) {
   EXPECT_EQ(header->size, 100);
   EXPECT_EQ(header->live, 98);
   EXPECT_EQ(header->next_id, 100u);
-  ASSERT_EQ(header->sections.size(), 4u);
+  EXPECT_EQ(header->options.center, Centering::kFirstBatch);
+  ASSERT_EQ(header->sections.size(), 5u);
   EXPECT_EQ(header->Find(SectionKind::kRawVectors)->size, 100u * 40 * 2);
+  EXPECT_EQ(header->Find(SectionKind::kMean)->size, 40u * 4);
   EXPECT_EQ(header->Find(SectionKind::kBlocks)->offset % kBlockSectionAlignment, 0u);
   std::remove(path.c_str());
 }
@@ -469,7 +471,7 @@ TEST(IndexFileCorruption, UncheckedOpenOfACorruptFileNeverCrashes) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Golden files: indexes written by format 1.0, committed under tests/data/. Every later build
+// Golden files: indexes written by formats 1.0 and 1.1, committed under tests/data/. Every later build
 // must open them and give the recorded answers; a format change bumps the version and keeps a
 // reader for 1.0 instead of breaking these. TQ_REGENERATE_GOLDEN=1 rewrites them (only for a
 // deliberate new golden file, never to make a failing test pass).
@@ -480,19 +482,30 @@ struct GoldenCase {
 };
 
 std::vector<GoldenCase> GoldenCases() {
+  // 1.0 had no centering; 1.1 adds the mean section.
   IndexOptions cosine = Options(40, 4, Metric::kCosine, Variant::kCorrected);
+  cosine.center = Centering::kNone;
   IndexOptions l2 = Options(40, 3, Metric::kL2, Variant::kProd, KeepVectors::kFloat16);
+  l2.center = Centering::kNone;
   l2.rotation = RotationKind::kHaar;
   l2.seed = 7;
-  return {{"index_v1_0_cosine_corrected_b4", cosine}, {"index_v1_0_l2_prod_b3_f16", l2}};
+  IndexOptions centered = Options(40, 2, Metric::kL2, Variant::kCorrected);
+  centered.center = Centering::kFirstBatch;
+  return {{"index_v1_0_cosine_corrected_b4", cosine},
+          {"index_v1_0_l2_prod_b3_f16", l2},
+          {"index_v1_1_l2_corrected_b2_centered", centered}};
 }
 
-// The recipe: 100 vectors with ids 1000.., three removed.
+// The recipe: 100 vectors with ids 1000.. (offset by 0.75 when centered), three removed.
 std::unique_ptr<Index> BuildGolden(const IndexOptions& options) {
   std::unique_ptr<Index> index = MakeIndex(options);
   std::vector<uint64_t> ids(100);
   for (int i = 0; i < 100; ++i) ids[i] = 1000 + 3 * i;
-  EXPECT_TRUE(index->Add(RandomVectors(100, options.dim, 11), ids).ok());
+  std::vector<float> vectors = RandomVectors(100, options.dim, 11);
+  if (options.center != Centering::kNone) {
+    for (float& v : vectors) v += 0.75f;  // a common component for the mean to take out
+  }
+  EXPECT_TRUE(index->Add(vectors, ids).ok());
   const uint64_t gone[] = {1000, 1030, 1297};
   EXPECT_TRUE(index->Remove(gone).ok());
   return index;
@@ -518,7 +531,7 @@ std::string DescribeAnswers(const Index& index) {
   return text;
 }
 
-TEST(IndexFileGolden, FormatOneZeroFilesOpenAndAnswerAsRecorded) {
+TEST(IndexFileGolden, GoldenFilesOpenAndAnswerAsRecorded) {
   if (std::getenv("TQ_REGENERATE_GOLDEN") != nullptr) {
     for (const GoldenCase& c : GoldenCases()) {
       std::unique_ptr<Index> index = BuildGolden(c.options);
@@ -555,7 +568,7 @@ TEST(IndexFileGolden, FormatOneZeroFilesOpenAndAnswerAsRecorded) {
   }
 }
 
-TEST(IndexFileGolden, TheWriterStillWritesFormatOneZero) {
+TEST(IndexFileGolden, TheWriterStillWritesEachGoldenFileByteForByte) {
   for (const GoldenCase& c : GoldenCases()) {
     SCOPED_TRACE(c.name);
     // The haar rotation's matrix product rounds differently with and without FMA kernels, so

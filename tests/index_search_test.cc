@@ -90,7 +90,10 @@ TEST(IndexSearchTest, ScoresAreTheQuantizersEstimates) {
         for (int bits = 1; bits <= 4; ++bits) {
           SCOPED_TRACE(Name(Metric::kInnerProduct, variant, bits) + " d=" + std::to_string(dim) +
                        " n=" + std::to_string(n));
-          auto index = MakeIndex(Options(dim, bits, Metric::kInnerProduct, variant));
+          // Without centering the scores are the quantizer's own estimates of <q, x>.
+          IndexOptions options = Options(dim, bits, Metric::kInnerProduct, variant);
+          options.center = Centering::kNone;
+          auto index = MakeIndex(options);
           ASSERT_TRUE(index->Add(x).ok());
           EncodedVectors encoded;
           ASSERT_TRUE(index->quantizer().Encode(x.data(), n, &encoded).ok());
@@ -142,6 +145,7 @@ TEST(IndexSearchTest, LargeDimensionsAndHaarRotation) {
     const std::vector<float> q = RandomVectors(2, c.dim, 82);
     IndexOptions options = Options(c.dim, c.bits, Metric::kInnerProduct, c.variant);
     options.rotation = c.rotation;
+    options.center = Centering::kNone;  // scores are then the quantizer's estimates
     auto index = MakeIndex(options);
     ASSERT_TRUE(index->Add(x).ok());
     EncodedVectors encoded;
@@ -172,8 +176,11 @@ TEST(IndexSearchTest, CosineAndL2ScoresDeriveFromTheEstimate) {
   constexpr int kDim = 40, kN = 60;
   const std::vector<float> x = RandomVectors(kN, kDim, 41);
   const std::vector<float> q = RandomVectors(1, kDim, 42);
-  auto l2 = MakeIndex(Options(kDim, 4, Metric::kL2));
-  auto ip = MakeIndex(Options(kDim, 4, Metric::kInnerProduct));
+  // Uncentered: with a mean, ip may estimate <q, x - mu> where l2 uses <q - mu, x - mu>.
+  IndexOptions l2_options = Options(kDim, 4, Metric::kL2), ip_options = Options(kDim, 4, Metric::kInnerProduct);
+  l2_options.center = ip_options.center = Centering::kNone;
+  auto l2 = MakeIndex(l2_options);
+  auto ip = MakeIndex(ip_options);
   ASSERT_TRUE(l2->Add(x).ok());
   ASSERT_TRUE(ip->Add(x).ok());
   SearchResults rl2, rip;
@@ -276,8 +283,12 @@ TEST(IndexSearchTest, SmallBatchesEqualOneBatch) {
   for (Variant variant : kVariants) {
     for (int bits : {1, 3}) {
       SCOPED_TRACE(Name(Metric::kL2, variant, bits));
-      auto whole = MakeIndex(Options(kDim, bits, Metric::kL2, variant, KeepVectors::kFloat16));
-      auto pieces = MakeIndex(Options(kDim, bits, Metric::kL2, variant, KeepVectors::kFloat16));
+      // A given mean: a first batch of one would fix a different one than the whole batch.
+      IndexOptions options = Options(kDim, bits, Metric::kL2, variant, KeepVectors::kFloat16);
+      options.center = Centering::kGiven;
+      options.mean.assign(kDim, 0.25f);
+      auto whole = MakeIndex(options);
+      auto pieces = MakeIndex(options);
       ASSERT_TRUE(whole->Add(x).ok());
       for (int begin = 0, step = 1; begin < kN; begin += step, step = step % 40 + 3) {
         const int count = std::min(step, kN - begin);

@@ -64,6 +64,7 @@ TEST_F(TqIndexCli, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --bits=abc").code, 2);
   EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --bits=9").code, 2);
   EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --metric=hamming").code, 2);
+  EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --center=median").code, 2);
   EXPECT_EQ(Cli("build --data=x.hdf5").code, 2);  // no --out
   EXPECT_EQ(Cli("query --index=x --queries=y --k=0").code, 2);
   EXPECT_EQ(Cli("query --index=x --queries=y --out=z.csv").code, 2);
@@ -99,6 +100,8 @@ double LibraryRecall(const std::string& path, int k, int rerank) {
   options.bits = 4;
   options.metric = Metric::kCosine;
   options.keep_vectors = KeepVectors::kFloat16;
+  // First-batch centering of the whole file in one batch samples the same rows as the CLI's
+  // --center=auto, so the two indexes are identical.
   absl::StatusOr<std::unique_ptr<Index>> index = Index::Create(options);
   EXPECT_TRUE((*index)->Add(train->data).ok());
   SearchParams params;
@@ -137,9 +140,18 @@ TEST_F(TqIndexCli, BuildInfoQueryAddOnGlove) {
   ASSERT_EQ(json.code, 0);
   for (const char* field :
        {"\"dim\":100", "\"bits\":4", "\"metric\":\"cosine\"", "\"keep_vectors\":\"f16\"",
+        "\"center\":\"given\"", "\"format\":\"1.1\"",
         "\"size\":100000", "\"file_bytes\":", "\"sections\":[", "\"crc32c\":"}) {
     EXPECT_TRUE(Contains(json.out, field)) << field << " in " << json.out;
   }
+
+  // --center=none: the paper's TurboQuant, in a format 1.0 file.
+  const CliRun plain = Cli("build --quiet --center=none --data=" + kGlove +
+                           " --bits=2 --out=" + Path("plain.tqi"));
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  const CliRun plain_info = Cli("info --index=" + Path("plain.tqi"));
+  EXPECT_TRUE(Contains(plain_info.out, "centering      none")) << plain_info.out;
+  EXPECT_TRUE(Contains(plain_info.out, "format         1.0")) << plain_info.out;
 
   // The recall the CLI prints is the library's, with and without rerank.
   const CliRun query = Cli("query --index=" + index + " --queries=" + kGlove +

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "benchmarks/baselines/product_quantizer.h"
 #include "benchmarks/baselines/rabitq.h"
@@ -43,8 +44,8 @@ bool SplitMethodName(const std::string& name, std::string* family, int* bits, st
 }
 
 constexpr char kExpectedMethods[] =
-    "expected tqB or tqB-mse|prod|corrected with B in 1..4, pqB with B in 1, 2, 4, 8, or "
-    "rabitqB with B in 1..8";
+    "expected tqB[-mse|prod|corrected][-nocenter] with B in 1..4, pqB with B in 1, 2, 4, 8, "
+    "or rabitqB[-pad8] with B in 1..8";
 
 class TurboQuantMethod final : public RecallMethod {
  public:
@@ -156,6 +157,7 @@ absl::StatusOr<std::unique_ptr<RecallMethod>> BuildTurboQuant(const MethodSpec& 
                          : data.l2()                               ? Metric::kL2
                                                                    : Metric::kInnerProduct;
   index_options.keep_vectors = options.keep_vectors ? KeepVectors::kFloat32 : KeepVectors::kNone;
+  index_options.center = spec.center ? Centering::kFirstBatch : Centering::kNone;
   const Clock::time_point start = Clock::now();
   absl::StatusOr<std::unique_ptr<Index>> index = Index::Create(index_options);
   if (!index.ok()) return index.status();
@@ -202,24 +204,40 @@ absl::StatusOr<std::vector<MethodSpec>> ParseMethods(const std::string& methods,
     const bool parsed = SplitMethodName(name, &family, &bits, &suffix);
     bool known = false;
     if (parsed && family == "tq" && bits >= 1 && bits <= 4) {
-      if (suffix.empty()) {
+      // Suffix: [variant][-nocenter], in that order.
+      std::string variant_name = suffix;
+      bool center = true;
+      if (variant_name == "nocenter") {
+        center = false;
+        variant_name.clear();
+      } else if (absl::EndsWith(variant_name, "-nocenter")) {
+        center = false;
+        variant_name.resize(variant_name.size() - 9);
+      }
+      const std::string tail = center ? "" : "-nocenter";
+      if (variant_name.empty()) {
         known = true;
         for (Variant v : default_variants) {
           const std::string full =
-              variant == "all" ? absl::StrCat(name, "-", std::string(VariantName(v))) : name;
-          add({full, MethodFamily::kTurboQuant, bits, v});
+              variant == "all"
+                  ? absl::StrCat(family, bits, "-", std::string(VariantName(v)), tail)
+                  : name;
+          add({full, MethodFamily::kTurboQuant, bits, v, center});
         }
-      } else if (suffix == "mse" || suffix == "prod" || suffix == "corrected") {
+      } else if (variant_name == "mse" || variant_name == "prod" || variant_name == "corrected") {
         known = true;
-        add({name, MethodFamily::kTurboQuant, bits, *ParseVariant(suffix)});
+        add({name, MethodFamily::kTurboQuant, bits, *ParseVariant(variant_name), center});
       }
     } else if (parsed && suffix.empty() && family == "pq" &&
                (bits == 1 || bits == 2 || bits == 4 || bits == 8)) {
       known = true;
       add({name, MethodFamily::kPq, bits});
-    } else if (parsed && suffix.empty() && family == "rabitq" && bits >= 1 && bits <= 8) {
+    } else if (parsed && (suffix.empty() || suffix == "pad8") && family == "rabitq" &&
+               bits >= 1 && bits <= 8) {
       known = true;
-      add({name, MethodFamily::kRabitq, bits});
+      MethodSpec spec{name, MethodFamily::kRabitq, bits};
+      spec.rabitq_pad_to = suffix.empty() ? 64 : 8;
+      add(spec);
     }
     if (!known) {
       return absl::InvalidArgumentError(
@@ -258,6 +276,7 @@ absl::StatusOr<std::unique_ptr<RecallMethod>> BuildMethod(const MethodSpec& spec
       baselines::RabitqOptions rabitq;
       rabitq.bits = spec.bits;
       rabitq.seed = options.seed;
+      rabitq.pad_to = spec.rabitq_pad_to;
       absl::StatusOr<std::unique_ptr<baselines::RabitqIndex>> index =
           baselines::RabitqIndex::Build(data.base.data(), data.n, data.dim, similarity, rabitq);
       if (!index.ok()) {

@@ -23,7 +23,7 @@ const CommandSpec& BuildSpec() {
       "create an index from a vector file (no training: vectors are encoded as they come)",
       "--data=FILE [--dataset=train] --bits=B --out=INDEX [--metric=ip|cosine|l2] "
       "[--variant=mse|prod|corrected] [--rotation=haar|fast] [--seed=S] "
-      "[--keep-vectors=none|f32|f16] [--ids=FILE] [--threads=T] [--quiet]",
+      "[--keep-vectors=none|f32|f16] [--center=auto|none] [--ids=FILE] [--threads=T] [--quiet]",
       {{"data", "FILE", "vectors: .hdf5/.h5 (ann-benchmarks), .fvecs, .bvecs or .npy (required)"},
        {"dataset", "NAME", "HDF5 dataset holding the vectors (default train)"},
        {"bits", "B", "bits per coordinate, 1..4 (default 4)"},
@@ -33,6 +33,9 @@ const CommandSpec& BuildSpec() {
        {"rotation", "R", "haar or fast (default fast)"},
        {"seed", "S", "seed of the rotation and QJL projection (default 42)"},
        {"keep-vectors", "K", "none, f32 or f16: originals kept for --rerank (default none)"},
+       {"center", "C",
+        "auto: subtract the mean of 4096 rows spread over the file before quantizing, recorded "
+        "in the index; none: the paper's TurboQuant (default auto)"},
        {"ids", "FILE",
         "one id per vector: .txt (a number per line), .ivecs/.npy of one column "
         "(default: row numbers 0, 1, ...)"},
@@ -56,6 +59,10 @@ int RunBuild(const std::vector<std::string>& /*args*/, const std::vector<std::st
     if (!s.ok()) return UsageError("build", std::string(s.message()));
   }
   if (options.bits < 1 || options.bits > 4) return UsageError("build", "--bits must be 1..4");
+  const std::string center = absl::GetFlag(FLAGS_center);
+  if (center != "auto" && center != "none") {
+    return UsageError("build", absl::StrCat("--center: expected auto or none, got '", center, "'"));
+  }
   std::optional<Metric> metric_flag;
   if (!absl::GetFlag(FLAGS_metric).empty()) {
     absl::StatusOr<Metric> metric = ParseMetric(absl::GetFlag(FLAGS_metric));
@@ -81,6 +88,13 @@ int RunBuild(const std::vector<std::string>& /*args*/, const std::vector<std::st
     options.metric = *metric;
   }
   options.dim = static_cast<int>((*data)->dim());
+  options.center = Centering::kNone;
+  if (center == "auto" && options.dim >= 2 && options.dim <= (1 << 16)) {
+    absl::StatusOr<std::vector<float>> mean = SampleMean(**data, options.metric);
+    if (!mean.ok()) return InputError("build", mean.status());
+    options.center = Centering::kGiven;
+    options.mean = *std::move(mean);
+  }
   if (absl::Status status = ValidateIndexOptions(options); !status.ok()) {
     return InputError(
         "build",
@@ -108,12 +122,13 @@ int RunBuild(const std::vector<std::string>& /*args*/, const std::vector<std::st
     const int64_t n = (*data)->rows();
     std::fprintf(stderr,
                  "tq-index build: %lld vectors of dimension %d from %s -> %s\n"
-                 "  %s, %d bits, %s, %s rotation, kept vectors %s\n"
+                 "  %s, %d bits, %s, %s rotation, centering %s, kept vectors %s\n"
                  "  encode %.2f s (%.0f vectors/s), save %.2f s, file %s (%.1f bytes/vector)\n",
                  static_cast<long long>(n), options.dim, data_path.c_str(), out_path.c_str(),
                  std::string(MetricName(options.metric)).c_str(), options.bits,
                  std::string(VariantName(options.variant)).c_str(),
                  std::string(RotationKindName(options.rotation)).c_str(),
+                 std::string(CenteringName(options.center)).c_str(),
                  std::string(KeepVectorsName(options.keep_vectors)).c_str(), encode_seconds,
                  encode_seconds > 0 ? n / encode_seconds : 0.0, save.seconds(),
                  FormatBytes(FileSize(out_path)).c_str(),

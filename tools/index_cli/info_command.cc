@@ -81,6 +81,7 @@ std::string Json(const std::string& path, const IndexFileHeader& h, int64_t file
   w.Key("rotation").String(RotationKindName(h.options.rotation));
   w.Key("seed").Uint(h.options.seed);
   w.Key("keep_vectors").String(KeepVectorsName(h.options.keep_vectors));
+  w.Key("center").String(CenteringName(h.options.center));
   w.Key("size").Int(h.size);
   w.Key("live").Int(h.live);
   w.Key("removed").Int(h.size - h.live);
@@ -139,6 +140,7 @@ std::string Text(const std::string& path, const IndexFileHeader& h, int64_t file
                     std::string(RotationKindName(h.options.rotation)), " rotation, seed ",
                     h.options.seed));
   line("metric", std::string(MetricName(h.options.metric)));
+  line("centering", std::string(CenteringName(h.options.center)));
   line("vectors", absl::StrCat(h.live, " live, ", h.size - h.live, " removed (", h.size,
                                " stored); next id ", h.next_id));
   line("per vector", absl::StrFormat("%d code bytes + %d floats = %d bits; %.1f bytes in "

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "index/centering.h"
 #include "tools/index_cli/progress.h"
 
 namespace tq::cli {
@@ -153,6 +154,28 @@ absl::Status CheckFile(const Index& index, const io::VectorFileReader& data,
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<float>> SampleMean(const io::VectorFileReader& data, Metric metric) {
+  const int64_t rows = data.rows(), dim = data.dim();
+  const int64_t m = std::min(rows, kMeanSampleRows);
+  std::vector<float> sample(m * dim);
+  for (int64_t i = 0; i < m; ++i) {
+    const int64_t row = MeanSampleRow(i, rows, m);
+    std::span<float> out(sample.data() + i * dim, dim);
+    if (absl::Status status = data.ReadRows(row, 1, out); !status.ok()) return status;
+    if (absl::Status status = CheckRows(data.path(), out.data(), row, 1, dim, metric);
+        !status.ok()) {
+      return status;
+    }
+    if (metric == Metric::kCosine) {
+      double squared = 0.0;
+      for (float v : out) squared += static_cast<double>(v) * v;
+      const double inverse = 1.0 / std::sqrt(squared);
+      for (float& v : out) v = static_cast<float>(v * inverse);
+    }
+  }
+  return EstimateMean(sample.data(), m, static_cast<int>(dim));
 }
 
 absl::Status AddFile(Index& index, const io::VectorFileReader& data,

@@ -26,6 +26,12 @@ absl::StatusOr<std::vector<uint64_t>> ReadIds(const std::string& path, const std
 absl::Status CheckFile(const Index& index, const io::VectorFileReader& data,
                        const std::vector<uint64_t>* ids);
 
+// The mean `build --center=auto` gives the index: EstimateMean (index/centering.h) of
+// kMeanSampleRows rows spread over the whole file, unit-normalised under cosine. The whole file,
+// not the first batch, because files are often sorted (GloVe by word frequency). Rows are
+// checked as AddFile checks them.
+absl::StatusOr<std::vector<float>> SampleMean(const io::VectorFileReader& data, Metric metric);
+
 // Adds every row of `data` to `index` (ids[i] for row i when ids is non-null) in bounded
 // batches, showing progress under `label`. Stops at the first bad row, naming it; the batches
 // before it stay added (and, on a writable index, logged).

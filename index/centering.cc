@@ -1,0 +1,43 @@
+// Mean estimation for IndexOptions::center = first-batch, and the subtraction at Add.
+#include "index/centering.h"
+
+#include <algorithm>
+
+namespace tq {
+
+std::vector<float> EstimateMean(const float* x, int64_t n, int d) {
+  const int64_t m = std::min(n, kMeanSampleRows);
+  std::vector<float> mean(d, 0.0f);
+  if (m < 2) return mean;  // one vector says nothing about the spread: no centering
+  // Sums in double in row order: exact enough and independent of threads.
+  std::vector<double> sum(d, 0.0);
+  double squares = 0.0;
+  for (int64_t i = 0; i < m; ++i) {
+    const float* row = x + MeanSampleRow(i, n, m) * d;
+    for (int j = 0; j < d; ++j) {
+      sum[j] += row[j];
+      squares += static_cast<double>(row[j]) * row[j];
+    }
+  }
+  double mean_squared = 0.0;
+  for (int j = 0; j < d; ++j) {
+    sum[j] /= static_cast<double>(m);
+    mean_squared += sum[j] * sum[j];
+  }
+  // sigma^2 = E|x - mu|^2, unbiased from the sample; the sample mean's error is sigma^2 / m.
+  const double spread = std::max(0.0, squares / static_cast<double>(m) - mean_squared) *
+                        static_cast<double>(m) / static_cast<double>(m - 1);
+  if (mean_squared <= 0.0) return mean;
+  const double shrink = std::max(0.0, 1.0 - spread / static_cast<double>(m) / mean_squared);
+  for (int j = 0; j < d; ++j) mean[j] = static_cast<float>(shrink * sum[j]);
+  return mean;
+}
+
+void SubtractMean(const float* x, int64_t n, int d, const float* mean, float* out) {
+#pragma omp parallel for schedule(static) if (n > 1024)
+  for (int64_t i = 0; i < n; ++i) {
+    for (int j = 0; j < d; ++j) out[i * d + j] = x[i * d + j] - mean[j];
+  }
+}
+
+}  // namespace tq
