@@ -70,10 +70,12 @@ std::vector<double> CellMasses(int dim, std::span<const float> centroids) {
 }
 
 absl::StatusOr<LutCodebook> LutCodebook::Create(const BlockLayout& layout,
-                                                std::span<const float> centroids) {
+                                                std::span<const float> centroids,
+                                                int density_dim) {
   ThreeBitSplit split;
   if (layout.bits() == 3 && centroids.size() == 8) {
-    split = FitThreeBitSplit(centroids, CellMasses(layout.dim(), centroids));
+    split = FitThreeBitSplit(centroids,
+                             CellMasses(density_dim > 0 ? density_dim : layout.dim(), centroids));
   }
   return CreateWithSplit(layout, centroids, split);
 }

@@ -51,9 +51,12 @@ std::vector<double> CellMasses(int dim, std::span<const float> centroids);
 // index (it integrates the density for b = 3), shared by every query.
 class LutCodebook {
  public:
-  // centroids: the 2^bits codebook values; b = 3 uses the fitted split with f_dim masses.
+  // centroids: the 2^bits codebook values; b = 3 uses the fitted split with the cell masses
+  // under f_density_dim, the coordinate density of the vectors' dimension (0: layout.dim(); a
+  // layout holding part of the coordinates, as at non-integer rates, passes the whole d).
   static absl::StatusOr<LutCodebook> Create(const BlockLayout& layout,
-                                            std::span<const float> centroids);
+                                            std::span<const float> centroids,
+                                            int density_dim = 0);
   // Same, with an explicit b = 3 split (ignored for other widths); for experiments and tests.
   static absl::StatusOr<LutCodebook> CreateWithSplit(const BlockLayout& layout,
                                                      std::span<const float> centroids,

@@ -78,6 +78,19 @@ absl::StatusOr<std::unique_ptr<TurboQuantizer>> TurboQuantizer::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("bits ", options.bits, " outside [1, ", kMaxCodebookBits, "]"));
   }
+  const int m = options.upper_coords;
+  if (m != 0) {
+    if (m < 0 || m >= options.dim) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("upper coordinates ", m, " outside [0, ", options.dim, ")"));
+    }
+    if (options.variant == Variant::kProd || options.bits >= kMaxCodebookBits ||
+        options.encoder != CorrectedEncoder::kNearest) {
+      return absl::InvalidArgumentError(
+          "a non-integer rate needs the mse or corrected variant, the nearest encoder and "
+          "fewer than 4 bits");
+    }
+  }
   std::unique_ptr<TurboQuantizer> q(new TurboQuantizer(options));
   const int d = options.dim;
   q->mse_bits_ = options.variant == Variant::kProd ? options.bits - 1 : options.bits;
@@ -86,8 +99,14 @@ absl::StatusOr<std::unique_ptr<TurboQuantizer>> TurboQuantizer::Create(
     if (!book.ok()) return book.status();
     q->codebook_ = *std::move(book);
   }
-  q->mse_bytes_ = static_cast<int>(PackedBytes(d, q->mse_bits_));
-  q->code_bytes_ = q->mse_bytes_;
+  if (m > 0) {
+    absl::StatusOr<std::shared_ptr<const Codebook>> book = Codebook::Get(d, q->mse_bits_ + 1);
+    if (!book.ok()) return book.status();
+    q->upper_codebook_ = *std::move(book);
+    q->upper_bytes_ = static_cast<int>(PackedBytes(m, q->mse_bits_ + 1));
+  }
+  q->mse_bytes_ = static_cast<int>(PackedBytes(d - m, q->mse_bits_));
+  q->code_bytes_ = q->upper_bytes_ + q->mse_bytes_;
   absl::StatusOr<std::shared_ptr<const Rotation>> rotation =
       SharedRotation(options.rotation, d, DeriveSeed(options.seed, kSeedPurposeRotation));
   if (!rotation.ok()) return rotation.status();
@@ -165,14 +184,16 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
         uint8_t* code = out->codes.data() + (begin + r) * code_bytes_;
         double dot = 0.0;  // <y, y_hat>
         if (mse_bits_ > 0) {
+          const int m = options_.upper_coords;
           if (cosine) {
             dot = cosine->Encode(y, indices.data());
           } else {
-            const std::span<const float> c = codebook_->centroids();
-            codebook_->QuantizeMany(y, d, indices.data());
-            for (int j = 0; j < d; ++j) dot += static_cast<double>(y[j]) * c[indices[j]];
+            if (m > 0) upper_codebook_->QuantizeMany(y, m, indices.data());
+            codebook_->QuantizeMany(y + m, d - m, indices.data() + m);
+            for (int j = 0; j < d; ++j) dot += static_cast<double>(y[j]) * Centroid(j, indices[j]);
           }
-          PackCodes(indices.data(), d, mse_bits_, code);
+          if (m > 0) PackCodes(indices.data(), m, mse_bits_ + 1, code);
+          PackCodes(indices.data() + m, d - m, mse_bits_, code + upper_bytes_);
         }
         switch (options_.variant) {
           case Variant::kMse:
@@ -198,7 +219,7 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
         for (int64_t r = 0; r < rows; ++r) {
           for (int j = 0; j < d; ++j) indices[j] = projected[r * d + j] >= 0 ? 1 : 0;
           PackCodes(indices.data(), d, 1,
-                    out->codes.data() + (begin + r) * code_bytes_ + mse_bytes_);
+                    out->codes.data() + (begin + r) * code_bytes_ + upper_bytes_ + mse_bytes_);
         }
       }
     }
@@ -215,13 +236,13 @@ void TurboQuantizer::DecodeRotated(const EncodedVectors& encoded, int64_t begin,
     const uint8_t* code = encoded.code(begin + r);
     float* out = z + r * d;
     if (mse_bits_ > 0) {
-      UnpackCodes(code, d, mse_bits_, indices.data());
-      for (int j = 0; j < d; ++j) out[j] = codebook_->centroids()[indices[j]];
+      UnpackMse(code, indices.data());
+      for (int j = 0; j < d; ++j) out[j] = Centroid(j, indices[j]);
     } else {
       std::fill(out, out + d, 0.0f);
     }
     if (qjl_) {
-      UnpackCodes(code + mse_bytes_, d, 1, indices.data());
+      UnpackCodes(code + upper_bytes_ + mse_bytes_, d, 1, indices.data());
       for (int j = 0; j < d; ++j) signs[r * d + j] = indices[j] ? 1.0f : -1.0f;
     }
   }
@@ -259,6 +280,12 @@ PreparedQuery TurboQuantizer::PrepareQuery(const float* q) const {
   return prepared;
 }
 
+void TurboQuantizer::UnpackMse(const uint8_t* code, uint8_t* indices) const {
+  const int m = options_.upper_coords;
+  if (m > 0) UnpackCodes(code, m, mse_bits_ + 1, indices);
+  UnpackCodes(code + upper_bytes_, dim() - m, mse_bits_, indices + m);
+}
+
 float TurboQuantizer::EstimateInnerProduct(const PreparedQuery& query,
                                            const EncodedVectors& encoded, int64_t i) const {
   const int d = dim();
@@ -266,12 +293,13 @@ float TurboQuantizer::EstimateInnerProduct(const PreparedQuery& query,
   std::vector<uint8_t> indices(d);
   double estimate = 0.0;
   if (mse_bits_ > 0) {
-    UnpackCodes(code, d, mse_bits_, indices.data());
-    const std::span<const float> c = codebook_->centroids();
-    for (int j = 0; j < d; ++j) estimate += static_cast<double>(query.rotated[j]) * c[indices[j]];
+    UnpackMse(code, indices.data());
+    for (int j = 0; j < d; ++j) {
+      estimate += static_cast<double>(query.rotated[j]) * Centroid(j, indices[j]);
+    }
   }
   if (qjl_) {
-    UnpackCodes(code + mse_bytes_, d, 1, indices.data());
+    UnpackCodes(code + upper_bytes_ + mse_bytes_, d, 1, indices.data());
     double correlation = 0.0;
     for (int j = 0; j < d; ++j) {
       correlation += indices[j] ? query.projected[j] : -query.projected[j];

@@ -38,10 +38,17 @@ struct QuantizerOptions {
   // corrected only. Max-cosine lowers d * D_prod by ~2% at 4 bits and ~0 at 1-2 bits but
   // encodes ~15x slower (README, "Variants"), so nearest is the default.
   CorrectedEncoder encoder = CorrectedEncoder::kNearest;
+  // Non-integer rates (mse and corrected, nearest encoder): the first upper_coords rotated
+  // coordinates get bits + 1 bits, from the (bits + 1)-bit codebook of the same dimension, so a
+  // vector costs bits * dim + upper_coords code bits: any rate between 1 and 4 bits. Every
+  // rotated coordinate has the same distribution, so which ones get the extra bit does not
+  // matter; the first ones keep the two parts contiguous.
+  int upper_coords = 0;
 };
 
 // Codes and per-vector floats of n vectors. Per vector: code_bytes bytes holding the
-// mse-stage codes (mse_bits per coordinate, bit-packed) and, for prod, d QJL sign bits after
+// mse-stage codes — with upper_coords m > 0 first the codes of coordinates [0, m) at mse_bits
+// + 1 bits, then those of [m, d) at mse_bits, bit-packed — and, for prod, d QJL sign bits after
 // them (each part starts on a byte); plus `scale` (|x|, or |x| / <y, y_hat> for corrected)
 // and, for prod only, `residual_norm` |r|.
 struct EncodedVectors {
@@ -74,6 +81,13 @@ class TurboQuantizer {
   // Bits per vector counted honestly: codes plus every per-vector float.
   int64_t bits_per_vector() const { return 8LL * code_bytes_ + 32LL * floats_per_vector(); }
   const Codebook* codebook() const { return codebook_.get(); }  // null when mse_bits() == 0
+  // Mixed rate: coordinates [0, upper_coords()) use upper_codebook() (mse_bits() + 1 bits),
+  // packed in the first upper_bytes() bytes of each code; the rest follow.
+  int upper_coords() const { return options_.upper_coords; }
+  const Codebook* upper_codebook() const { return upper_codebook_.get(); }  // null when none
+  int upper_bytes() const { return upper_bytes_; }
+  // Bits per coordinate, on average: bits + upper_coords / dim.
+  double rate() const { return options_.bits + static_cast<double>(upper_coords()) / dim(); }
   const Rotation& rotation() const { return *rotation_; }
   // The QJL estimator's constant (prod only; 0 otherwise): <q, r> ~ scale * |r| * <S q, signs>.
   float qjl_scale() const { return qjl_ ? qjl_->scale() : 0.0f; }
@@ -104,9 +118,19 @@ class TurboQuantizer {
 
   QuantizerOptions options_;
   int mse_bits_ = 0;
-  int mse_bytes_ = 0;  // bytes of the mse-stage codes inside code_bytes_
+  int upper_bytes_ = 0;  // bytes of the upper part (coordinates [0, upper_coords))
+  int mse_bytes_ = 0;    // bytes of the codes of coordinates [upper_coords, d) after it
   int code_bytes_ = 0;
+  // The centroid coordinate j's code stands for.
+  float Centroid(int j, uint8_t index) const {
+    return j < options_.upper_coords ? upper_codebook_->centroids()[index]
+                                     : codebook_->centroids()[index];
+  }
+  // All d per-coordinate mse-stage codes of one packed code.
+  void UnpackMse(const uint8_t* code, uint8_t* indices) const;
+
   std::shared_ptr<const Codebook> codebook_;
+  std::shared_ptr<const Codebook> upper_codebook_;
   std::shared_ptr<const Rotation> rotation_;
   std::unique_ptr<Qjl> qjl_;
 };

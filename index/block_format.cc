@@ -13,11 +13,20 @@ absl::StatusOr<BlockFormat> BlockFormat::Create(const TurboQuantizer& quantizer,
                                                 bool squared_norms, bool mean_dots) {
   BlockFormat format;
   format.dim_ = quantizer.dim();
+  const int m = quantizer.upper_coords();
   size_t offset = 0;
+  if (m > 0) {
+    absl::StatusOr<BlockLayout> layout = BlockLayout::Create(m, quantizer.mse_bits() + 1);
+    if (!layout.ok()) return layout.status();
+    format.upper_layout_.emplace(*layout);
+    offset += layout->code_bytes_per_block();
+  }
   if (quantizer.mse_bits() > 0) {
-    absl::StatusOr<BlockLayout> layout = BlockLayout::Create(format.dim_, quantizer.mse_bits());
+    absl::StatusOr<BlockLayout> layout =
+        BlockLayout::Create(format.dim_ - m, quantizer.mse_bits());
     if (!layout.ok()) return layout.status();
     format.mse_layout_.emplace(*layout);
+    format.mse_offset_ = offset;
     offset += layout->code_bytes_per_block();
   }
   if (quantizer.options().variant == Variant::kProd) {
@@ -45,8 +54,11 @@ absl::StatusOr<BlockFormat> BlockFormat::Create(const TurboQuantizer& quantizer,
 BlockBuilder::BlockBuilder(const BlockFormat& format, const TurboQuantizer& quantizer)
     : format_(format),
       mse_bits_(quantizer.mse_bits()),
-      mse_bytes_(PackedBytes(format.dim(), quantizer.mse_bits())),
-      mse_codes_(format.mse_layout() ? kBlockVectors * format.dim() : 0),
+      upper_bytes_(quantizer.upper_bytes()),
+      mse_bytes_(PackedBytes(format.dim() - format.upper_coords(), quantizer.mse_bits())),
+      upper_codes_(kBlockVectors * format.upper_coords()),
+      mse_codes_(format.mse_layout() ? kBlockVectors * (format.dim() - format.upper_coords())
+                                     : 0),
       qjl_bits_(format.qjl_layout() ? kBlockVectors * format.dim() : 0) {}
 
 void BlockBuilder::Reset() {
@@ -57,8 +69,12 @@ void BlockBuilder::Reset() {
 void BlockBuilder::AddLane(const uint8_t* block, int lane) {
   assert(count_ < kBlockVectors);
   const int d = format_.dim();
+  const int m = format_.upper_coords();
+  if (const BlockLayout* layout = format_.upper_layout()) {
+    UnpackLane(*layout, block, lane, upper_codes_.data() + count_ * m);
+  }
   if (const BlockLayout* layout = format_.mse_layout()) {
-    UnpackLane(*layout, block, lane, mse_codes_.data() + count_ * d);
+    UnpackLane(*layout, block + format_.mse_offset(), lane, mse_codes_.data() + count_ * (d - m));
   }
   if (const BlockLayout* layout = format_.qjl_layout()) {
     UnpackLane(*layout, block + format_.qjl_offset(), lane, qjl_bits_.data() + count_ * d);
@@ -75,9 +91,15 @@ void BlockBuilder::AddEncoded(const EncodedVectors& encoded, int64_t i, float sq
                               float mean_dot) {
   assert(count_ < kBlockVectors);
   const int d = format_.dim();
+  const int m = format_.upper_coords();
   const uint8_t* code = encoded.code(i);
-  if (format_.mse_layout()) UnpackCodes(code, d, mse_bits_, mse_codes_.data() + count_ * d);
-  if (format_.qjl_layout()) UnpackCodes(code + mse_bytes_, d, 1, qjl_bits_.data() + count_ * d);
+  if (m > 0) UnpackCodes(code, m, mse_bits_ + 1, upper_codes_.data() + count_ * m);
+  if (format_.mse_layout()) {
+    UnpackCodes(code + upper_bytes_, d - m, mse_bits_, mse_codes_.data() + count_ * (d - m));
+  }
+  if (format_.qjl_layout()) {
+    UnpackCodes(code + upper_bytes_ + mse_bytes_, d, 1, qjl_bits_.data() + count_ * d);
+  }
   columns_[static_cast<int>(BlockColumn::kScale)][count_] = encoded.scale[i];
   if (format_.has_column(BlockColumn::kResidualNorm)) {
     columns_[static_cast<int>(BlockColumn::kResidualNorm)][count_] = encoded.residual_norm[i];
@@ -90,8 +112,11 @@ void BlockBuilder::AddEncoded(const EncodedVectors& encoded, int64_t i, float sq
 
 void BlockBuilder::Finish(uint8_t* out) const {
   std::memset(out, 0, format_.stride());
+  if (const BlockLayout* layout = format_.upper_layout()) {
+    PackBlock(*layout, upper_codes_.data(), count_, out);
+  }
   if (const BlockLayout* layout = format_.mse_layout()) {
-    PackBlock(*layout, mse_codes_.data(), count_, out);
+    PackBlock(*layout, mse_codes_.data(), count_, out + format_.mse_offset());
   }
   if (const BlockLayout* layout = format_.qjl_layout()) {
     PackBlock(*layout, qjl_bits_.data(), count_, out + format_.qjl_offset());

@@ -24,9 +24,11 @@ enum class BlockColumn {
 };
 inline constexpr int kNumBlockColumns = 4;
 
-// Block bytes:
-//   [0, mse)                  Lloyd-Max codes in BlockLayout(dim, mse_bits) (absent at 0 bits)
-//   [mse, mse + qjl)          prod: QJL sign bits in BlockLayout(dim, 1), 1 = positive
+// Block bytes (m = upper_coords, 0 at integer rates):
+//   [0, up)                   codes of coordinates [0, m) in BlockLayout(m, mse_bits + 1)
+//   [up, up + mse)            Lloyd-Max codes of [m, dim) in BlockLayout(dim - m, mse_bits)
+//                             (absent at 0 bits)
+//   [.., .. + qjl)            prod: QJL sign bits in BlockLayout(dim, 1), 1 = positive
 //   then 32 floats per present column, then the uint32 live mask (bit l = lane l), then zeros
 //   up to the stride (a multiple of 64, so blocks stay cache-line aligned).
 class BlockFormat {
@@ -36,7 +38,12 @@ class BlockFormat {
                                             bool mean_dots = false);
 
   int dim() const { return dim_; }
+  // Coordinates [upper_coords, dim) at mse_bits, from mse_offset() in the block.
   const BlockLayout* mse_layout() const { return mse_layout_ ? &*mse_layout_ : nullptr; }
+  size_t mse_offset() const { return mse_offset_; }
+  // Non-integer rates: coordinates [0, upper_coords) at mse_bits + 1, at the block's start.
+  const BlockLayout* upper_layout() const { return upper_layout_ ? &*upper_layout_ : nullptr; }
+  int upper_coords() const { return upper_layout_ ? upper_layout_->dim() : 0; }
   const BlockLayout* qjl_layout() const { return qjl_layout_ ? &*qjl_layout_ : nullptr; }
   size_t qjl_offset() const { return qjl_offset_; }
   size_t code_bytes() const { return code_bytes_; }  // per block
@@ -64,7 +71,9 @@ class BlockFormat {
   BlockFormat() = default;
 
   int dim_ = 0;
+  std::optional<BlockLayout> upper_layout_;
   std::optional<BlockLayout> mse_layout_;
+  size_t mse_offset_ = 0;
   std::optional<BlockLayout> qjl_layout_;
   size_t qjl_offset_ = 0;
   size_t code_bytes_ = 0;
@@ -94,10 +103,12 @@ class BlockBuilder {
  private:
   const BlockFormat& format_;
   int mse_bits_ = 0;
-  size_t mse_bytes_ = 0;  // bytes of the bit-packed mse codes inside an EncodedVectors code
+  size_t upper_bytes_ = 0;  // bytes of the bit-packed upper codes inside an EncodedVectors code
+  size_t mse_bytes_ = 0;    // then those of the mse codes
   int count_ = 0;
   uint32_t mask_ = 0;
-  std::vector<uint8_t> mse_codes_;  // 32 x dim per-coordinate codes
+  std::vector<uint8_t> upper_codes_;  // 32 x upper_coords per-coordinate codes
+  std::vector<uint8_t> mse_codes_;    // 32 x (dim - upper_coords) per-coordinate codes
   std::vector<uint8_t> qjl_bits_;   // 32 x dim sign bits (prod)
   float columns_[kNumBlockColumns][kBlockVectors] = {};
 };

@@ -15,14 +15,16 @@ namespace {
 static_assert(std::endian::native == std::endian::little,
               "the index file is little-endian and read by memcpy");
 
-// Header field offsets (format 1.0; 1.1 adds the centering mode at 216). Bytes [217, 256) are
-// reserved: written as zero, ignored on read so that a later minor version may use them.
+// Header field offsets (format 1.0; 1.1 adds the centering mode at 216 and the upper
+// coordinates of a non-integer rate at 220). Bytes [217, 220) and [224, 256) are reserved:
+// written as zero, ignored on read so that a later minor version may use them.
 constexpr size_t kMagicAt = 0, kMajorAt = 8, kMinorAt = 10, kHeaderBytesAt = 12,
                  kNumSectionsAt = 16, kCrcAt = 20, kDimAt = 24, kBitsAt = 28, kMetricAt = 32,
                  kVariantAt = 33, kRotationAt = 34, kKeepAt = 35, kQjlAt = 36, kEncoderAt = 37,
                  kSeedAt = 40, kSizeAt = 48, kLiveAt = 56, kNextIdAt = 64, kBlockVectorsAt = 72,
                  kStrideAt = 76, kCodeBytesAt = 80, kFloatsAt = 84, kCentroidsAt = 88,
-                 kRotatedProbeAt = 152, kProjectedProbeAt = 184, kCenterAt = 216;
+                 kRotatedProbeAt = 152, kProjectedProbeAt = 184, kCenterAt = 216,
+                 kUpperCoordsAt = 220;
 static_assert(kProjectedProbeAt + 8 * sizeof(float) <= kCenterAt);
 
 // The enums are stored as their values; these pin the values the format defines.
@@ -88,6 +90,7 @@ std::vector<uint8_t> SerializeIndexFileHeader(const IndexFileHeader& h) {
   Put<uint16_t>(out, kMajorAt, h.major);
   Put<uint16_t>(out, kMinorAt, h.minor);
   Put<uint8_t>(out, kCenterAt, static_cast<uint8_t>(h.options.center));
+  Put<uint32_t>(out, kUpperCoordsAt, static_cast<uint32_t>(h.options.upper_coords));
   Put<uint32_t>(out, kHeaderBytesAt, static_cast<uint32_t>(h.header_bytes()));
   Put<uint32_t>(out, kNumSectionsAt, static_cast<uint32_t>(h.sections.size()));
   Put<uint32_t>(out, kDimAt, static_cast<uint32_t>(h.options.dim));
@@ -194,6 +197,11 @@ absl::StatusOr<IndexFileHeader> ParseIndexFileHeader(std::string_view path,
   h.options.dim = static_cast<int>(dim);
   h.options.bits = static_cast<int>(bits);
   h.options.seed = Get<uint64_t>(bytes, kSeedAt);
+  if (h.minor >= 1) {
+    const uint32_t upper = Get<uint32_t>(bytes, kUpperCoordsAt);
+    if (upper >= dim) return bad("corrupt header: ", upper, " upper coordinates of ", dim);
+    h.options.upper_coords = static_cast<int>(upper);
+  }
   h.options.center = Centering::kNone;  // a given mean comes from its section, later
   if (absl::Status status = ValidateIndexOptions(h.options); !status.ok()) {
     return bad("corrupt header: ", std::string(status.message()));

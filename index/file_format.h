@@ -16,8 +16,9 @@
 // Added in 1.1:
 //   mean        dim float32: the mean subtracted before quantization (IndexOptions::center);
 //               required, present once the mean is fixed. The header's byte 216 (reserved in
-//               1.0) holds the centering mode; a file without centering is still written as
-//               1.0, byte for byte, so 1.0 readers keep reading it.
+//               1.0) holds the centering mode, bytes [220, 224) the upper coordinates of a
+//               non-integer rate (IndexOptions::upper_coords). A file using neither is still
+//               written as 1.0, byte for byte, so 1.0 readers keep reading it.
 //
 // The header CRC32C covers [0, header_bytes) with its own field zeroed. A reader refuses a
 // major version it does not know and reads any minor version of its major (minors only add

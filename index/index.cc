@@ -51,6 +51,7 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Create(const IndexOptions& options
   qo.variant = options.variant;
   qo.rotation = options.rotation;
   qo.seed = options.seed;
+  qo.upper_coords = options.upper_coords;
   absl::StatusOr<std::unique_ptr<TurboQuantizer>> quantizer = TurboQuantizer::Create(qo);
   if (!quantizer.ok()) return quantizer.status();
   index->quantizer_ = *std::move(quantizer);
@@ -67,10 +68,17 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Create(const IndexOptions& options
   context.metric = options.metric;
   if (const BlockLayout* layout = index->format_->mse_layout()) {
     absl::StatusOr<LutCodebook> book =
-        LutCodebook::Create(*layout, index->quantizer_->codebook()->centroids());
+        LutCodebook::Create(*layout, index->quantizer_->codebook()->centroids(), options.dim);
     if (!book.ok()) return book.status();
     index->mse_codebook_ = std::make_unique<LutCodebook>(*std::move(book));
     context.mse_codebook = index->mse_codebook_.get();
+  }
+  if (const BlockLayout* layout = index->format_->upper_layout()) {
+    absl::StatusOr<LutCodebook> book = LutCodebook::Create(
+        *layout, index->quantizer_->upper_codebook()->centroids(), options.dim);
+    if (!book.ok()) return book.status();
+    index->upper_codebook_ = std::make_unique<LutCodebook>(*std::move(book));
+    context.upper_codebook = index->upper_codebook_.get();
   }
   if (const BlockLayout* layout = index->format_->qjl_layout()) {
     const float signs[2] = {-1.0f, 1.0f};

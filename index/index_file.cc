@@ -165,8 +165,9 @@ absl::Status Index::SaveLocked(std::string_view path, WalBase* base) const {
   IndexFileHeader header;
   header.options = options_;
   header.options.mean.clear();  // in its section
-  // Without centering nothing of 1.1 is used: the file stays 1.0, readable by 1.0 readers.
-  header.minor = options_.center == Centering::kNone ? 0 : 1;
+  // Without centering and a non-integer rate nothing of 1.1 is used: the file stays 1.0,
+  // readable by 1.0 readers.
+  header.minor = options_.center == Centering::kNone && options_.upper_coords == 0 ? 0 : 1;
   header.qjl = quantizer_->options().qjl;
   header.encoder = quantizer_->options().encoder;
   header.size = size;

@@ -83,6 +83,21 @@ absl::StatusOr<Centering> ParseCentering(std::string_view name) {
                                                  "' (expected none, first-batch or given)"));
 }
 
+absl::Status RateToBits(double rate, int dim, IndexOptions* options) {
+  if (!(rate >= 1.0 && rate <= 4.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("bits ", rate, " outside [1, 4]"));
+  }
+  int bits = static_cast<int>(std::floor(rate));
+  int upper = static_cast<int>(std::lround((rate - bits) * dim));
+  if (upper >= dim) {
+    ++bits;
+    upper = 0;
+  }
+  options->bits = bits;
+  options->upper_coords = upper;
+  return absl::OkStatus();
+}
+
 absl::Status ValidateIndexOptions(const IndexOptions& options) {
   if (options.dim < 2 || options.dim > (1 << 16)) {
     return absl::InvalidArgumentError(
@@ -91,6 +106,16 @@ absl::Status ValidateIndexOptions(const IndexOptions& options) {
   if (options.bits < 1 || options.bits > 4) {
     return absl::InvalidArgumentError(
         absl::StrCat("index: bits ", options.bits, " outside [1, 4]"));
+  }
+  if (options.upper_coords != 0) {
+    if (options.upper_coords < 0 || options.upper_coords >= options.dim) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "index: upper_coords ", options.upper_coords, " outside [0, ", options.dim, ")"));
+    }
+    if (options.bits >= 4 || options.variant == Variant::kProd) {
+      return absl::InvalidArgumentError(
+          "index: a non-integer rate needs fewer than 4 bits and the mse or corrected variant");
+    }
   }
   switch (options.metric) {
     case Metric::kInnerProduct:

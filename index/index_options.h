@@ -41,6 +41,10 @@ absl::StatusOr<Centering> ParseCentering(std::string_view name);
 struct IndexOptions {
   int dim = 0;   // 2 .. 65536
   int bits = 4;  // bits per coordinate, 1..4 (prod: b - 1 Lloyd-Max bits + 1 QJL bit)
+  // Non-integer rates: this many coordinates (of the rotated vector) get bits + 1 bits, for
+  // bits + upper_coords / dim bits per coordinate; 0 .. dim - 1, with bits <= 3 and the mse
+  // or corrected variant (QuantizerOptions::upper_coords). RateToBits makes it from a rate.
+  int upper_coords = 0;
   Metric metric = Metric::kInnerProduct;
   Variant variant = Variant::kCorrected;
   RotationKind rotation = RotationKind::kFast;
@@ -49,6 +53,11 @@ struct IndexOptions {
   Centering center = Centering::kFirstBatch;
   std::vector<float> mean;  // dim values with Centering::kGiven, empty otherwise
 };
+
+// bits and upper_coords for `rate` bits per coordinate (1 <= rate <= 4) at dimension dim:
+// bits = floor(rate), upper_coords = round((rate - bits) * dim); a rate that rounds up to the
+// next whole number of bits becomes it. InvalidArgument outside [1, 4].
+absl::Status RateToBits(double rate, int dim, IndexOptions* options);
 
 // InvalidArgument naming the first bad field.
 absl::Status ValidateIndexOptions(const IndexOptions& options);

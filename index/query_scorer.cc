@@ -46,8 +46,12 @@ QueryScorer::QueryScorer(const ScoringContext& context, const float* query)
   }
   for (int j = 0; j < d; ++j) query_squared_norm_ += static_cast<double>(q[j]) * q[j];
   prepared_ = context.quantizer->PrepareQuery(q);
+  const int m = context.format->upper_coords();
+  if (const BlockLayout* layout = context.format->upper_layout()) {
+    BuildQuantizedLut(*layout, *context.upper_codebook, prepared_.rotated.data(), &upper_lut_);
+  }
   if (const BlockLayout* layout = context.format->mse_layout()) {
-    BuildQuantizedLut(*layout, *context.mse_codebook, prepared_.rotated.data(), &mse_lut_);
+    BuildQuantizedLut(*layout, *context.mse_codebook, prepared_.rotated.data() + m, &mse_lut_);
   }
   if (const BlockLayout* layout = context.format->qjl_layout()) {
     BuildQuantizedLut(*layout, *context.qjl_codebook, prepared_.projected.data(), &qjl_lut_);
@@ -66,28 +70,38 @@ void QueryScorer::ScanMany(std::span<const QueryScorer* const> scorers, const Bl
                            std::span<Reservoir* const> reservoirs) {
   const BlockFormat& format = store.format();
   const BlockLayout* mse = format.mse_layout();
+  const BlockLayout* upper = format.upper_layout();
   const BlockLayout* qjl = format.qjl_layout();
   const size_t stride = format.stride();
   uint32_t mse_sums[kQueriesPerPass][kScanBlocks * kBlockVectors];
+  uint32_t upper_sums[kQueriesPerPass][kScanBlocks * kBlockVectors];
   uint32_t qjl_sums[kQueriesPerPass][kScanBlocks * kBlockVectors];
   for (size_t q0 = 0; q0 < scorers.size(); q0 += kQueriesPerPass) {
     const int group = static_cast<int>(std::min<size_t>(kQueriesPerPass, scorers.size() - q0));
     const QueryScorer* const* scorer = scorers.data() + q0;
     const QuantizedLut* mse_luts[kQueriesPerPass];
+    const QuantizedLut* upper_luts[kQueriesPerPass];
     const QuantizedLut* qjl_luts[kQueriesPerPass];
     uint32_t* mse_out[kQueriesPerPass];
+    uint32_t* upper_out[kQueriesPerPass];
     uint32_t* qjl_out[kQueriesPerPass];
     for (int g = 0; g < group; ++g) {
       mse_luts[g] = &scorer[g]->mse_lut_;
+      upper_luts[g] = &scorer[g]->upper_lut_;
       qjl_luts[g] = &scorer[g]->qjl_lut_;
       mse_out[g] = mse_sums[g];
+      upper_out[g] = upper_sums[g];
       qjl_out[g] = qjl_sums[g];
     }
     for (int64_t b0 = begin; b0 < end;) {
       const int64_t count = std::min({store.ContiguousBlocks(b0), end - b0, kScanBlocks});
       const uint8_t* first = store.block(b0);
+      if (upper) {
+        ScanBlocksMulti(*upper, first, stride, count,
+                        std::span<const QuantizedLut* const>(upper_luts, group), upper_out);
+      }
       if (mse) {
-        ScanBlocksMulti(*mse, first, stride, count,
+        ScanBlocksMulti(*mse, first + format.mse_offset(), stride, count,
                         std::span<const QuantizedLut* const>(mse_luts, group), mse_out);
       }
       if (qjl) {
@@ -95,8 +109,8 @@ void QueryScorer::ScanMany(std::span<const QueryScorer* const> scorers, const Bl
                         std::span<const QuantizedLut* const>(qjl_luts, group), qjl_out);
       }
       for (int g = 0; g < group; ++g) {
-        scorer[g]->Collect(store, b0, count, first, mse_sums[g], qjl_sums[g], params,
-                           reservoirs[q0 + g]);
+        scorer[g]->Collect(store, b0, count, first, mse_sums[g], upper_sums[g], qjl_sums[g],
+                           params, reservoirs[q0 + g]);
       }
       b0 += count;
     }
@@ -104,10 +118,12 @@ void QueryScorer::ScanMany(std::span<const QueryScorer* const> scorers, const Bl
 }
 
 void QueryScorer::Collect(const BlockStore& store, int64_t b0, int64_t count, const uint8_t* first,
-                          const uint32_t* mse_sums, const uint32_t* qjl_sums,
-                          const SearchParams& params, Reservoir* reservoir) const {
+                          const uint32_t* mse_sums, const uint32_t* upper_sums,
+                          const uint32_t* qjl_sums, const SearchParams& params,
+                          Reservoir* reservoir) const {
   const BlockFormat& format = *context_.format;
   const bool mse = format.mse_layout() != nullptr;
+  const bool upper = format.upper_layout() != nullptr;
   const bool qjl = format.qjl_layout() != nullptr;
   const bool l2 = context_.metric == Metric::kL2;
   const bool filtered = params.allow_list != nullptr || static_cast<bool>(params.predicate);
@@ -128,6 +144,13 @@ void QueryScorer::Collect(const BlockStore& store, int64_t b0, int64_t count, co
       }
     } else {
       std::fill(key, key + kBlockVectors, 0.0f);
+    }
+    if (upper) {
+      const uint32_t* sums = upper_sums + i * kBlockVectors;
+      for (int l = 0; l < kBlockVectors; ++l) {
+        key[l] += upper_lut_.scale * static_cast<float>(static_cast<int32_t>(sums[l])) +
+                  upper_lut_.offset;
+      }
     }
     if (qjl) {
       const uint32_t* sums = qjl_sums + i * kBlockVectors;
@@ -172,11 +195,19 @@ float QueryScorer::EstimateInnerProduct(const BlockStore& store, int64_t pos,
   const uint8_t* block = store.block(pos / kBlockVectors);
   const int lane = static_cast<int>(pos % kBlockVectors);
   double estimate = 0.0;
-  if (const BlockLayout* layout = format.mse_layout()) {
+  const int m = format.upper_coords();
+  if (const BlockLayout* layout = format.upper_layout()) {
     UnpackLane(*layout, block, lane, scratch->data());
-    const std::span<const float> c = context_.quantizer->codebook()->centroids();
-    for (int j = 0; j < d; ++j) {
+    const std::span<const float> c = context_.quantizer->upper_codebook()->centroids();
+    for (int j = 0; j < m; ++j) {
       estimate += static_cast<double>(prepared_.rotated[j]) * c[(*scratch)[j]];
+    }
+  }
+  if (const BlockLayout* layout = format.mse_layout()) {
+    UnpackLane(*layout, block + format.mse_offset(), lane, scratch->data());
+    const std::span<const float> c = context_.quantizer->codebook()->centroids();
+    for (int j = m; j < d; ++j) {
+      estimate += static_cast<double>(prepared_.rotated[j]) * c[(*scratch)[j - m]];
     }
   }
   if (const BlockLayout* layout = format.qjl_layout()) {

@@ -22,6 +22,7 @@ struct ScoringContext {
   const TurboQuantizer* quantizer = nullptr;
   const BlockFormat* format = nullptr;
   const LutCodebook* mse_codebook = nullptr;  // null when the variant has no Lloyd-Max bits
+  const LutCodebook* upper_codebook = nullptr;  // non-integer rates: the (b + 1)-bit part
   const LutCodebook* qjl_codebook = nullptr;  // prod: values {-1, +1} of the sign bits
   float qjl_scale = 0;                        // prod: the QJL estimator's constant
   Metric metric = Metric::kInnerProduct;
@@ -59,8 +60,8 @@ class QueryScorer {
  private:
   // Keys of the `count` blocks starting at block b0 (at `first`) from their scan sums.
   void Collect(const BlockStore& store, int64_t b0, int64_t count, const uint8_t* first,
-               const uint32_t* mse_sums, const uint32_t* qjl_sums, const SearchParams& params,
-               Reservoir* reservoir) const;
+               const uint32_t* mse_sums, const uint32_t* upper_sums, const uint32_t* qjl_sums,
+               const SearchParams& params, Reservoir* reservoir) const;
 
   const ScoringContext& context_;
   const float* query_;
@@ -75,6 +76,7 @@ class QueryScorer {
   double query_squared_norm_ = 0;
   PreparedQuery prepared_;
   QuantizedLut mse_lut_;
+  QuantizedLut upper_lut_;
   QuantizedLut qjl_lut_;
 };
 

@@ -65,6 +65,8 @@ TEST_F(TqIndexCli, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --bits=9").code, 2);
   EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --metric=hamming").code, 2);
   EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --center=median").code, 2);
+  EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --bits=4.5").code, 2);
+  EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --bits=2.5 --variant=prod").code, 2);
   EXPECT_EQ(Cli("build --data=x.hdf5").code, 2);  // no --out
   EXPECT_EQ(Cli("query --index=x --queries=y --k=0").code, 2);
   EXPECT_EQ(Cli("query --index=x --queries=y --out=z.csv").code, 2);
@@ -152,6 +154,12 @@ TEST_F(TqIndexCli, BuildInfoQueryAddOnGlove) {
   const CliRun plain_info = Cli("info --index=" + Path("plain.tqi"));
   EXPECT_TRUE(Contains(plain_info.out, "centering      none")) << plain_info.out;
   EXPECT_TRUE(Contains(plain_info.out, "format         1.0")) << plain_info.out;
+  // A non-integer rate: 2.5 bits on average.
+  const CliRun mixed =
+      Cli("build --quiet --data=" + kGlove + " --bits=2.5 --out=" + Path("mixed.tqi"));
+  ASSERT_EQ(mixed.code, 0) << mixed.err;
+  EXPECT_TRUE(Contains(Cli("info --index=" + Path("mixed.tqi")).out,
+                       "2 bits (3 on the first 50 coordinates)"));
 
   // The recall the CLI prints is the library's, with and without rerank.
   const CliRun query = Cli("query --index=" + index + " --queries=" + kGlove +

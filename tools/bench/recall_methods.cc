@@ -27,15 +27,21 @@ absl::Status Named(const std::string& method, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(method, ": ", status.message()));
 }
 
-// "tq4" -> ("tq", 4, ""), "tq2-mse" -> ("tq", 2, "mse"); false unless letters, digits, [-suffix].
-bool SplitMethodName(const std::string& name, std::string* family, int* bits, std::string* suffix) {
+// "tq4" -> ("tq", 4, ""), "tq2-mse" -> ("tq", 2, "mse"), "tq2.5" -> ("tq", 2.5, ""); false
+// unless letters, digits[.digits], [-suffix].
+bool SplitMethodName(const std::string& name, std::string* family, double* bits,
+                     std::string* suffix) {
   size_t i = 0;
   while (i < name.size() && absl::ascii_isalpha(name[i])) ++i;
   const size_t digits_start = i;
   while (i < name.size() && absl::ascii_isdigit(name[i])) ++i;
   if (digits_start == 0 || i == digits_start || i - digits_start > 2) return false;
+  if (i + 1 < name.size() && name[i] == '.' && absl::ascii_isdigit(name[i + 1])) {
+    ++i;
+    while (i < name.size() && absl::ascii_isdigit(name[i])) ++i;
+  }
   *family = name.substr(0, digits_start);
-  *bits = std::stoi(name.substr(digits_start, i - digits_start));
+  *bits = std::stod(name.substr(digits_start, i - digits_start));
   suffix->clear();
   if (i == name.size()) return true;
   if (name[i] != '-' || i + 1 == name.size()) return false;
@@ -44,8 +50,8 @@ bool SplitMethodName(const std::string& name, std::string* family, int* bits, st
 }
 
 constexpr char kExpectedMethods[] =
-    "expected tqB[-mse|prod|corrected][-nocenter] with B in 1..4, pqB with B in 1, 2, 4, 8, "
-    "or rabitqB[-pad8] with B in 1..8";
+    "expected tqB[-mse|prod|corrected][-nocenter] with B in 1..4 (a fraction such as 2.5 for "
+    "mse and corrected), pqB with B in 1, 2, 4, 8, or rabitqB[-pad8] with B in 1..8";
 
 class TurboQuantMethod final : public RecallMethod {
  public:
@@ -150,7 +156,7 @@ absl::StatusOr<std::unique_ptr<RecallMethod>> BuildTurboQuant(const MethodSpec& 
                                                               const BuildOptions& options) {
   IndexOptions index_options;
   index_options.dim = data.dim;
-  index_options.bits = spec.bits;
+  if (absl::Status s = RateToBits(spec.rate, data.dim, &index_options); !s.ok()) return s;
   index_options.variant = spec.variant;
   index_options.seed = options.seed;
   index_options.metric = data.metric == io::DatasetMetric::kCosine ? Metric::kCosine
@@ -200,10 +206,12 @@ absl::StatusOr<std::vector<MethodSpec>> ParseMethods(const std::string& methods,
   };
   for (const std::string& name : *names) {
     std::string family, suffix;
-    int bits = 0;
-    const bool parsed = SplitMethodName(name, &family, &bits, &suffix);
+    double rate = 0;
+    const bool parsed = SplitMethodName(name, &family, &rate, &suffix);
+    const int bits = static_cast<int>(rate);
+    const bool whole = rate == bits;
     bool known = false;
-    if (parsed && family == "tq" && bits >= 1 && bits <= 4) {
+    if (parsed && family == "tq" && rate >= 1 && rate <= 4) {
       // Suffix: [variant][-nocenter], in that order.
       std::string variant_name = suffix;
       bool center = true;
@@ -215,19 +223,24 @@ absl::StatusOr<std::vector<MethodSpec>> ParseMethods(const std::string& methods,
         variant_name.resize(variant_name.size() - 9);
       }
       const std::string tail = center ? "" : "-nocenter";
+      const std::string number = name.substr(family.size(), name.find('-') - family.size());
       if (variant_name.empty()) {
         known = true;
         for (Variant v : default_variants) {
+          if (!whole && v == Variant::kProd) continue;  // prod has no non-integer rate
           const std::string full =
               variant == "all"
-                  ? absl::StrCat(family, bits, "-", std::string(VariantName(v)), tail)
+                  ? absl::StrCat(family, number, "-", std::string(VariantName(v)), tail)
                   : name;
-          add({full, MethodFamily::kTurboQuant, bits, v, center});
+          add({full, MethodFamily::kTurboQuant, bits, v, center, 64, rate});
         }
-      } else if (variant_name == "mse" || variant_name == "prod" || variant_name == "corrected") {
+      } else if (variant_name == "mse" || variant_name == "corrected" ||
+                 (variant_name == "prod" && whole)) {
         known = true;
-        add({name, MethodFamily::kTurboQuant, bits, *ParseVariant(variant_name), center});
+        add({name, MethodFamily::kTurboQuant, bits, *ParseVariant(variant_name), center, 64, rate});
       }
+    } else if (parsed && !whole) {
+      // Only TurboQuant has non-integer rates.
     } else if (parsed && suffix.empty() && family == "pq" &&
                (bits == 1 || bits == 2 || bits == 4 || bits == 8)) {
       known = true;

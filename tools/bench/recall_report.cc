@@ -12,6 +12,11 @@
 namespace tq::bench {
 namespace {
 
+// "2", or "2.24" for a non-integer TurboQuant rate.
+std::string BitsPerDim(const MethodSpec& spec) {
+  return spec.rate > spec.bits ? report::FormatShortest(spec.rate) : absl::StrCat(spec.bits);
+}
+
 std::string VariantOf(const MethodResult& m) {
   return m.spec.family == MethodFamily::kTurboQuant ? std::string(VariantName(m.spec.variant))
                                                     : std::string();
@@ -60,7 +65,7 @@ report::MarkdownTable RecallTable(const RecallRun& run) {
   for (const MethodResult& m : run.methods) {
     std::vector<std::string> row = {m.spec.name,
                                     VariantOf(m),
-                                    absl::StrCat(m.spec.bits),
+                                    BitsPerDim(m.spec),
                                     report::FormatFixed(m.bytes_per_vector, 1),
                                     report::FormatFixed(m.train_seconds, 2),
                                     report::FormatFixed(m.encode_seconds, 2)};
@@ -88,7 +93,7 @@ report::MarkdownTable RecallCsvTable(const RecallRun& run) {
   for (const MethodResult& m : run.methods) {
     std::vector<std::string> row = {m.spec.name,
                                     VariantOf(m),
-                                    absl::StrCat(m.spec.bits),
+                                    BitsPerDim(m.spec),
                                     report::FormatShortest(m.bytes_per_vector),
                                     report::FormatShortest(m.train_seconds),
                                     report::FormatShortest(m.encode_seconds)};
@@ -127,7 +132,11 @@ std::string RecallJson(const RecallRun& run) {
     } else {
       json.Null();
     }
-    json.Key("bits_per_dim").Int(m.spec.bits);
+    if (m.spec.rate > m.spec.bits) {
+      json.Key("bits_per_dim").Double(m.spec.rate);  // a non-integer rate
+    } else {
+      json.Key("bits_per_dim").Int(m.spec.bits);
+    }
     json.Key("bytes_per_vector").Double(m.bytes_per_vector);
     json.Key("train_seconds").Double(m.train_seconds);
     json.Key("encode_seconds").Double(m.encode_seconds);

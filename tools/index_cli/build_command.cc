@@ -1,6 +1,8 @@
 // `tq-index build`: a new index from every row of a vector file, saved atomically.
 #include <omp.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -26,7 +28,9 @@ const CommandSpec& BuildSpec() {
       "[--keep-vectors=none|f32|f16] [--center=auto|none] [--ids=FILE] [--threads=T] [--quiet]",
       {{"data", "FILE", "vectors: .hdf5/.h5 (ann-benchmarks), .fvecs, .bvecs or .npy (required)"},
        {"dataset", "NAME", "HDF5 dataset holding the vectors (default train)"},
-       {"bits", "B", "bits per coordinate, 1..4 (default 4)"},
+       {"bits", "B",
+        "bits per coordinate, 1..4 (default 4); a fraction such as 2.5 gives that many bits on "
+        "average (the first coordinates get one more), not with --variant=prod"},
        {"out", "INDEX", "index file to write; replaced atomically if it exists (required)"},
        {"metric", "M", "ip, cosine or l2 (default: the HDF5 file's `distance`, else ip)"},
        {"variant", "V", "mse, prod or corrected (default corrected)"},
@@ -50,7 +54,7 @@ int RunBuild(const std::vector<std::string>& /*args*/, const std::vector<std::st
   if (data_path.empty() || out_path.empty())
     return UsageError("build", "--data and --out are required");
   IndexOptions options;
-  options.bits = absl::GetFlag(FLAGS_bits);
+  const double rate = absl::GetFlag(FLAGS_bits);
   options.seed = absl::GetFlag(FLAGS_seed);
   absl::StatusOr<Variant> variant = ParseVariant(absl::GetFlag(FLAGS_variant));
   absl::StatusOr<RotationKind> rotation = ParseRotationKind(absl::GetFlag(FLAGS_rotation));
@@ -58,7 +62,10 @@ int RunBuild(const std::vector<std::string>& /*args*/, const std::vector<std::st
   for (const absl::Status& s : {variant.status(), rotation.status(), keep.status()}) {
     if (!s.ok()) return UsageError("build", std::string(s.message()));
   }
-  if (options.bits < 1 || options.bits > 4) return UsageError("build", "--bits must be 1..4");
+  if (!(rate >= 1 && rate <= 4)) return UsageError("build", "--bits must be 1..4");
+  if (rate != std::floor(rate) && *variant == Variant::kProd) {
+    return UsageError("build", "--bits with a fraction needs --variant=mse or corrected");
+  }
   const std::string center = absl::GetFlag(FLAGS_center);
   if (center != "auto" && center != "none") {
     return UsageError("build", absl::StrCat("--center: expected auto or none, got '", center, "'"));
@@ -88,6 +95,9 @@ int RunBuild(const std::vector<std::string>& /*args*/, const std::vector<std::st
     options.metric = *metric;
   }
   options.dim = static_cast<int>((*data)->dim());
+  if (absl::Status status = RateToBits(rate, std::max(options.dim, 1), &options); !status.ok()) {
+    return UsageError("build", std::string(status.message()));
+  }
   options.center = Centering::kNone;
   if (center == "auto" && options.dim >= 2 && options.dim <= (1 << 16)) {
     absl::StatusOr<std::vector<float>> mean = SampleMean(**data, options.metric);
@@ -122,10 +132,13 @@ int RunBuild(const std::vector<std::string>& /*args*/, const std::vector<std::st
     const int64_t n = (*data)->rows();
     std::fprintf(stderr,
                  "tq-index build: %lld vectors of dimension %d from %s -> %s\n"
-                 "  %s, %d bits, %s, %s rotation, centering %s, kept vectors %s\n"
+                 "  %s, %s bits, %s, %s rotation, centering %s, kept vectors %s\n"
                  "  encode %.2f s (%.0f vectors/s), save %.2f s, file %s (%.1f bytes/vector)\n",
                  static_cast<long long>(n), options.dim, data_path.c_str(), out_path.c_str(),
-                 std::string(MetricName(options.metric)).c_str(), options.bits,
+                 std::string(MetricName(options.metric)).c_str(),
+                 absl::StrCat(options.bits + static_cast<double>(options.upper_coords) /
+                                                 std::max(options.dim, 1))
+                     .c_str(),
                  std::string(VariantName(options.variant)).c_str(),
                  std::string(RotationKindName(options.rotation)).c_str(),
                  std::string(CenteringName(options.center)).c_str(),

@@ -9,7 +9,7 @@ ABSL_FLAG(std::string, ids, "", "file of ids, one per vector");
 ABSL_FLAG(std::string, index, "", "index file");
 ABSL_FLAG(std::string, out, "", "output file");
 ABSL_FLAG(std::string, queries, "", "query vector file");
-ABSL_FLAG(int, bits, 4, "bits per coordinate, 1..4");
+ABSL_FLAG(double, bits, 4, "bits per coordinate, 1..4 (a fraction for a non-integer rate)");
 ABSL_FLAG(std::string, metric, "", "ip, cosine or l2");
 ABSL_FLAG(std::string, variant, "corrected", "mse, prod or corrected");
 ABSL_FLAG(std::string, rotation, "fast", "haar or fast");

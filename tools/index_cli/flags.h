@@ -14,7 +14,7 @@ ABSL_DECLARE_FLAG(std::string, ids);
 ABSL_DECLARE_FLAG(std::string, index);
 ABSL_DECLARE_FLAG(std::string, out);
 ABSL_DECLARE_FLAG(std::string, queries);
-ABSL_DECLARE_FLAG(int, bits);
+ABSL_DECLARE_FLAG(double, bits);
 ABSL_DECLARE_FLAG(std::string, metric);
 ABSL_DECLARE_FLAG(std::string, variant);
 ABSL_DECLARE_FLAG(std::string, rotation);

@@ -76,6 +76,7 @@ std::string Json(const std::string& path, const IndexFileHeader& h, int64_t file
   w.Key("format").String(absl::StrCat(h.major, ".", h.minor));
   w.Key("dim").Int(h.options.dim);
   w.Key("bits").Int(h.options.bits);
+  w.Key("upper_coords").Int(h.options.upper_coords);
   w.Key("metric").String(MetricName(h.options.metric));
   w.Key("variant").String(VariantName(h.options.variant));
   w.Key("rotation").String(RotationKindName(h.options.rotation));
@@ -136,7 +137,12 @@ std::string Text(const std::string& path, const IndexFileHeader& h, int64_t file
   line("format", absl::StrCat(h.major, ".", h.minor));
   line("dimension", absl::StrCat(h.options.dim));
   line("quantizer",
-       absl::StrCat(h.options.bits, " bits, ", std::string(VariantName(h.options.variant)), ", ",
+       absl::StrCat(h.options.bits, " bits",
+                    h.options.upper_coords > 0
+                        ? absl::StrCat(" (", h.options.bits + 1, " on the first ",
+                                       h.options.upper_coords, " coordinates)")
+                        : std::string(),
+                    ", ", std::string(VariantName(h.options.variant)), ", ",
                     std::string(RotationKindName(h.options.rotation)), " rotation, seed ",
                     h.options.seed));
   line("metric", std::string(MetricName(h.options.metric)));
