@@ -52,6 +52,7 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Create(const IndexOptions& options
   qo.rotation = options.rotation;
   qo.seed = options.seed;
   qo.upper_coords = options.upper_coords;
+  qo.encoder = options.encoder;
   absl::StatusOr<std::unique_ptr<TurboQuantizer>> quantizer = TurboQuantizer::Create(qo);
   if (!quantizer.ok()) return quantizer.status();
   index->quantizer_ = *std::move(quantizer);

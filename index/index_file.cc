@@ -255,15 +255,15 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
 
   // The quantizer and block format are this build's, recomputed; the file must agree.
   const QuantizerOptions defaults;
-  if (h.qjl != defaults.qjl || h.encoder != defaults.encoder) {
+  if (h.qjl != defaults.qjl) {
     return absl::FailedPreconditionError(absl::StrCat(
         std::string(path), ": written with QJL '", std::string(QjlTransformName(h.qjl)),
-        "' and encoder '", std::string(CorrectedEncoderName(h.encoder)),
         "', which this build's index does not use"));
   }
   // A given mean is read from its section below; the index is created without it (as a
   // first-batch one: the same block format).
   IndexOptions create_options = h.options;
+  create_options.encoder = h.encoder;
   if (create_options.center == Centering::kGiven) create_options.center = Centering::kFirstBatch;
   absl::StatusOr<std::unique_ptr<Index>> created = Create(create_options);
   if (!created.ok())

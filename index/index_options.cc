@@ -117,6 +117,11 @@ absl::Status ValidateIndexOptions(const IndexOptions& options) {
           "index: a non-integer rate needs fewer than 4 bits and the mse or corrected variant");
     }
   }
+  if (options.encoder == CorrectedEncoder::kMaxCosine &&
+      (options.variant != Variant::kCorrected || options.upper_coords != 0)) {
+    return absl::InvalidArgumentError(
+        "index: the max-cosine encoder needs the corrected variant and an integer rate");
+  }
   switch (options.metric) {
     case Metric::kInnerProduct:
     case Metric::kCosine:

@@ -51,6 +51,10 @@ struct IndexOptions {
   uint64_t seed = 42;  // (dim, bits, variant, rotation, seed) fix the codes of every vector
   KeepVectors keep_vectors = KeepVectors::kNone;
   Centering center = Centering::kFirstBatch;
+  // corrected only: nearest centroid (instant), or the cosine-optimal sweep (engine/
+  // cosine_encoder.h; lower estimate variance, mostly at 3-4 bits and low dimension, but 5-10x
+  // slower to encode). Integer rates only.
+  CorrectedEncoder encoder = CorrectedEncoder::kNearest;
   std::vector<float> mean;  // dim values with Centering::kGiven, empty otherwise
 };
 

@@ -352,6 +352,33 @@ TEST(IndexFile, RefusesANewerMajorVersionAndReadsANewerMinor) {
   std::remove(path.c_str());
 }
 
+TEST(IndexFile, TheMaxCosineEncoderIsRecordedAndReopened) {
+  IndexOptions options = Options(24, 3, Metric::kInnerProduct, Variant::kCorrected);
+  options.encoder = CorrectedEncoder::kMaxCosine;
+  std::unique_ptr<Index> index = MakeIndex(options);
+  ASSERT_TRUE(index->Add(RandomVectors(200, 24, 3)).ok());
+  const std::string path = TempPath("max_cosine.tqi");
+  ASSERT_TRUE(index->Save(path).ok());
+  absl::StatusOr<std::unique_ptr<Index>> opened = Index::Open(path);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ((*opened)->options().encoder, CorrectedEncoder::kMaxCosine);
+  // Adds after reopening encode with the sweep too: the same codes as the original index.
+  const std::vector<float> more = RandomVectors(50, 24, 4);
+  ASSERT_TRUE(index->Add(more).ok());
+  ASSERT_TRUE((*opened)->Add(more).ok());
+  const std::vector<float> queries = RandomVectors(3, 24, 5);
+  const SearchResults a = SearchAll(*index, queries, 20), b = SearchAll(**opened, queries, 20);
+  EXPECT_EQ(a.ids, b.ids);
+  EXPECT_EQ(a.scores, b.scores);
+  std::remove(path.c_str());
+
+  options.variant = Variant::kMse;
+  EXPECT_FALSE(Index::Create(options).ok());  // the sweep belongs to corrected
+  options.variant = Variant::kCorrected;
+  options.upper_coords = 5;
+  EXPECT_FALSE(Index::Create(options).ok());  // and to whole rates
+}
+
 TEST(IndexFile, RefusesAnUnknownRequiredSection) {
   const std::string path = SmallIndexFile("unknown_section.tqi");
   std::vector<uint8_t> bytes = ReadBytes(path);

@@ -67,6 +67,8 @@ TEST_F(TqIndexCli, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --center=median").code, 2);
   EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --bits=4.5").code, 2);
   EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --bits=2.5 --variant=prod").code, 2);
+  EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --encoder=best").code, 2);
+  EXPECT_EQ(Cli("build --data=x.hdf5 --out=y --bits=2.5 --encoder=max-cosine").code, 2);
   EXPECT_EQ(Cli("build --data=x.hdf5").code, 2);  // no --out
   EXPECT_EQ(Cli("query --index=x --queries=y --k=0").code, 2);
   EXPECT_EQ(Cli("query --index=x --queries=y --out=z.csv").code, 2);
@@ -160,6 +162,12 @@ TEST_F(TqIndexCli, BuildInfoQueryAddOnGlove) {
   ASSERT_EQ(mixed.code, 0) << mixed.err;
   EXPECT_TRUE(Contains(Cli("info --index=" + Path("mixed.tqi")).out,
                        "2 bits (3 on the first 50 coordinates)"));
+  // The cosine-optimal encoder, recorded in the file.
+  const CliRun swept = Cli("build --quiet --data=" + kGlove +
+                           " --bits=3 --encoder=max-cosine --out=" + Path("swept.tqi"));
+  ASSERT_EQ(swept.code, 0) << swept.err;
+  EXPECT_TRUE(Contains(Cli("info --json --index=" + Path("swept.tqi")).out,
+                       "\"encoder\":\"max-cosine\""));
 
   // The recall the CLI prints is the library's, with and without rerank.
   const CliRun query = Cli("query --index=" + index + " --queries=" + kGlove +

@@ -50,8 +50,9 @@ bool SplitMethodName(const std::string& name, std::string* family, double* bits,
 }
 
 constexpr char kExpectedMethods[] =
-    "expected tqB[-mse|prod|corrected][-nocenter] with B in 1..4 (a fraction such as 2.5 for "
-    "mse and corrected), pqB with B in 1, 2, 4, 8, or rabitqB[-pad8] with B in 1..8";
+    "expected tqB[-mse|prod|corrected][-maxcos][-nocenter] with B in 1..4 (a fraction such as "
+    "2.5 for mse and corrected; -maxcos: corrected, whole B), pqB with B in 1, 2, 4, 8, or "
+    "rabitqB[-pad8] with B in 1..8";
 
 class TurboQuantMethod final : public RecallMethod {
  public:
@@ -164,6 +165,7 @@ absl::StatusOr<std::unique_ptr<RecallMethod>> BuildTurboQuant(const MethodSpec& 
                                                                    : Metric::kInnerProduct;
   index_options.keep_vectors = options.keep_vectors ? KeepVectors::kFloat32 : KeepVectors::kNone;
   index_options.center = spec.center ? Centering::kFirstBatch : Centering::kNone;
+  index_options.encoder = spec.encoder;
   const Clock::time_point start = Clock::now();
   absl::StatusOr<std::unique_ptr<Index>> index = Index::Create(index_options);
   if (!index.ok()) return index.status();
@@ -212,33 +214,43 @@ absl::StatusOr<std::vector<MethodSpec>> ParseMethods(const std::string& methods,
     const bool whole = rate == bits;
     bool known = false;
     if (parsed && family == "tq" && rate >= 1 && rate <= 4) {
-      // Suffix: [variant][-nocenter], in that order.
+      // Suffix: [variant][-maxcos][-nocenter], in that order.
       std::string variant_name = suffix;
-      bool center = true;
-      if (variant_name == "nocenter") {
-        center = false;
-        variant_name.clear();
-      } else if (absl::EndsWith(variant_name, "-nocenter")) {
-        center = false;
-        variant_name.resize(variant_name.size() - 9);
+      bool center = true, max_cosine = false;
+      for (auto [token, flag] : {std::pair{"nocenter", &center}, std::pair{"maxcos", &max_cosine}}) {
+        const std::string dashed = absl::StrCat("-", token);
+        if (variant_name == token) {
+          variant_name.clear();
+        } else if (absl::EndsWith(variant_name, dashed)) {
+          variant_name.resize(variant_name.size() - dashed.size());
+        } else {
+          continue;
+        }
+        *flag = !*flag;
       }
-      const std::string tail = center ? "" : "-nocenter";
+      const std::string tail =
+          absl::StrCat(max_cosine ? "-maxcos" : "", center ? "" : "-nocenter");
+      const CorrectedEncoder encoder =
+          max_cosine ? CorrectedEncoder::kMaxCosine : CorrectedEncoder::kNearest;
       const std::string number = name.substr(family.size(), name.find('-') - family.size());
       if (variant_name.empty()) {
         known = true;
         for (Variant v : default_variants) {
           if (!whole && v == Variant::kProd) continue;  // prod has no non-integer rate
+          if (max_cosine && v != Variant::kCorrected) continue;
           const std::string full =
               variant == "all"
                   ? absl::StrCat(family, number, "-", std::string(VariantName(v)), tail)
                   : name;
-          add({full, MethodFamily::kTurboQuant, bits, v, center, 64, rate});
+          add({full, MethodFamily::kTurboQuant, bits, v, center, 64, rate, encoder});
         }
-      } else if (variant_name == "mse" || variant_name == "corrected" ||
-                 (variant_name == "prod" && whole)) {
+      } else if ((variant_name == "mse" && !max_cosine) || variant_name == "corrected" ||
+                 (variant_name == "prod" && whole && !max_cosine)) {
         known = true;
-        add({name, MethodFamily::kTurboQuant, bits, *ParseVariant(variant_name), center, 64, rate});
+        add({name, MethodFamily::kTurboQuant, bits, *ParseVariant(variant_name), center, 64, rate,
+             encoder});
       }
+      if (known && max_cosine && !whole) known = false;  // the sweep has one codebook
     } else if (parsed && !whole) {
       // Only TurboQuant has non-integer rates.
     } else if (parsed && suffix.empty() && family == "pq" &&

@@ -26,12 +26,14 @@ struct MethodSpec {
   bool center = true;                     // TurboQuant: first-batch centering ("-nocenter": off)
   int rabitq_pad_to = 64;                 // RaBitQ: the papers' padding ("-pad8": bytes only)
   double rate = 0;                        // TurboQuant: bits per dimension, maybe fractional
+  CorrectedEncoder encoder = CorrectedEncoder::kNearest;  // TurboQuant: "-maxcos" sweeps
 };
 
 // --methods (comma-separated) with --variant (mse, prod, corrected or all) to the methods in
 // order, repeats dropped: `tqB` takes --variant (all: tqB-mse, tqB-prod, tqB-corrected),
 // `tqB-mse|prod|corrected` names its own (B may have a fraction, as tq2.5: a non-integer rate,
-// IndexOptions::upper_coords; not for prod), and `-nocenter` after either turns centering off
+// IndexOptions::upper_coords; not for prod), `-maxcos` after either picks the cosine-optimal
+// encoder (corrected, whole B), and `-nocenter` after those turns centering off
 // (the paper's TurboQuant is `tqB-mse-nocenter`); `pqB` (B in 1, 2, 4, 8); `rabitqB` (B in
 // 1 .. 8) pads to a multiple of 64 dimensions as the RaBitQ papers' code does, `rabitqB-pad8`
 // only to whole bytes (as FAISS's IndexRaBitQ), so that it spends B bits per dimension.

@@ -16,6 +16,7 @@ ABSL_FLAG(std::string, rotation, "fast", "haar or fast");
 ABSL_FLAG(uint64_t, seed, 42, "seed of the rotation and QJL projection");
 ABSL_FLAG(std::string, keep_vectors, "none", "none, f32 or f16");
 ABSL_FLAG(std::string, center, "auto", "auto or none");
+ABSL_FLAG(std::string, encoder, "nearest", "nearest or max-cosine");
 ABSL_FLAG(int, threads, 0, "threads (0 = all cores)");
 ABSL_FLAG(int, k, 10, "neighbours per query");
 ABSL_FLAG(int, rerank, 0, "candidates rescored exactly with the kept vectors");

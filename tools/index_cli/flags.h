@@ -21,6 +21,7 @@ ABSL_DECLARE_FLAG(std::string, rotation);
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(std::string, keep_vectors);
 ABSL_DECLARE_FLAG(std::string, center);
+ABSL_DECLARE_FLAG(std::string, encoder);
 ABSL_DECLARE_FLAG(int, threads);
 ABSL_DECLARE_FLAG(int, k);
 ABSL_DECLARE_FLAG(int, rerank);

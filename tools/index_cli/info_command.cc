@@ -83,6 +83,7 @@ std::string Json(const std::string& path, const IndexFileHeader& h, int64_t file
   w.Key("seed").Uint(h.options.seed);
   w.Key("keep_vectors").String(KeepVectorsName(h.options.keep_vectors));
   w.Key("center").String(CenteringName(h.options.center));
+  w.Key("encoder").String(CorrectedEncoderName(h.encoder));
   w.Key("size").Int(h.size);
   w.Key("live").Int(h.live);
   w.Key("removed").Int(h.size - h.live);
@@ -142,7 +143,8 @@ std::string Text(const std::string& path, const IndexFileHeader& h, int64_t file
                         ? absl::StrCat(" (", h.options.bits + 1, " on the first ",
                                        h.options.upper_coords, " coordinates)")
                         : std::string(),
-                    ", ", std::string(VariantName(h.options.variant)), ", ",
+                    ", ", std::string(VariantName(h.options.variant)),
+                    h.encoder == CorrectedEncoder::kMaxCosine ? " (max-cosine encoder)" : "", ", ",
                     std::string(RotationKindName(h.options.rotation)), " rotation, seed ",
                     h.options.seed));
   line("metric", std::string(MetricName(h.options.metric)));
