@@ -52,7 +52,7 @@ struct IndexOptions {
   KeepVectors keep_vectors = KeepVectors::kNone;
   Centering center = Centering::kFirstBatch;
   // corrected only: nearest centroid (instant), or the cosine-optimal sweep (engine/
-  // cosine_encoder.h; lower estimate variance, mostly at 3-4 bits and low dimension, but 5-10x
+  // cosine_encoder.h; lower estimate variance, mostly at 3-4 bits and low dimension, but 3-5x
   // slower to encode). Integer rates only.
   CorrectedEncoder encoder = CorrectedEncoder::kNearest;
   std::vector<float> mean;  // dim values with Centering::kGiven, empty otherwise

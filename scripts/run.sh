@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build
 build/tools/bench/tq-bench recall --data datasets/glove-100-angular-20k.hdf5 \
-  --methods tq2,tq4,pq2,pq4,rabitq1,rabitq4 --report out/recall
+  --methods tq2,tq4,tq2-mse-nocenter,tq4-mse-nocenter,pq2,pq4,rabitq2,rabitq4 --report out/recall
 echo "report: out/recall/results.md (plot: out/recall/recall.svg)"

@@ -43,7 +43,7 @@ const CommandSpec& BuildSpec() {
         "in the index; none: the paper's TurboQuant (default auto)"},
        {"encoder", "E",
         "corrected only: nearest (default) or max-cosine (the cosine-optimal code: higher "
-        "recall at 3-4 bits and low dimension, 5x slower to encode; whole --bits only)"},
+        "recall at 3-4 bits and low dimension, 3-5x slower to encode; whole --bits only)"},
        {"ids", "FILE",
         "one id per vector: .txt (a number per line), .ivecs/.npy of one column "
         "(default: row numbers 0, 1, ...)"},
