@@ -146,16 +146,7 @@ TEST(IndexCentering, TheScanLosesNothingAgainstTheExactEstimator) {
     SCOPED_TRACE(std::string(MetricName(metric)));
     std::unique_ptr<Index> index = MakeIndex(Options(d, 2, metric));
     ASSERT_TRUE(index->Add(x).ok());
-    SearchParams params;
-    SearchResults top, all;
-    ASSERT_TRUE(index->Search(queries, 10, params, &top).ok());
-    ASSERT_TRUE(index->Search(queries, static_cast<int>(n), params, &all).ok());
-    for (int64_t q = 0; q < 8; ++q) {
-      for (int r = 0; r < 10; ++r) {
-        EXPECT_EQ(top.id(q, r), all.id(q, r)) << "query " << q << " rank " << r;
-        EXPECT_EQ(top.score(q, r), all.score(q, r));
-      }
-    }
+    testing::ExpectTopKIsTheHeadOfTheFullRanking(*index, queries, 10);
   }
 }
 

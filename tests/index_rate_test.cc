@@ -83,15 +83,7 @@ TEST(IndexRate, TheScanLosesNothingAgainstTheExactEstimator) {
       SCOPED_TRACE(::testing::Message() << rate << " " << MetricName(metric));
       std::unique_ptr<Index> index = MakeIndex(AtRate(rate, d, metric));
       ASSERT_TRUE(index->Add(x).ok());
-      SearchResults top, all;
-      ASSERT_TRUE(index->Search(queries, 10, {}, &top).ok());
-      ASSERT_TRUE(index->Search(queries, static_cast<int>(n), {}, &all).ok());
-      for (int64_t q = 0; q < 6; ++q) {
-        for (int r = 0; r < 10; ++r) {
-          EXPECT_EQ(top.id(q, r), all.id(q, r)) << "query " << q << " rank " << r;
-          EXPECT_EQ(top.score(q, r), all.score(q, r));
-        }
-      }
+      testing::ExpectTopKIsTheHeadOfTheFullRanking(*index, queries, 10);
     }
   }
 }

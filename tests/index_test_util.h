@@ -92,6 +92,21 @@ inline std::vector<int64_t> Row(const SearchResults& r, int64_t q) {
   return std::vector<int64_t>(r.ids_of(q).begin(), r.ids_of(q).end());
 }
 
+// The 8-bit scan loses nothing: for every query, a top `k` search equals the head of the whole
+// ranking (a search for every live vector, which the exact estimator orders), ids and scores.
+inline void ExpectTopKIsTheHeadOfTheFullRanking(const Index& index,
+                                                const std::vector<float>& queries, int k) {
+  SearchResults top, all;
+  ASSERT_TRUE(index.Search(queries, k, {}, &top).ok());
+  ASSERT_TRUE(index.Search(queries, static_cast<int>(index.size()), {}, &all).ok());
+  for (int64_t q = 0; q < top.num_queries; ++q) {
+    for (int r = 0; r < k; ++r) {
+      EXPECT_EQ(top.id(q, r), all.id(q, r)) << "query " << q << " rank " << r;
+      EXPECT_EQ(top.score(q, r), all.score(q, r)) << "query " << q << " rank " << r;
+    }
+  }
+}
+
 }  // namespace tq::testing
 
 #endif  // TQ_TESTS_INDEX_TEST_UTIL_H_
