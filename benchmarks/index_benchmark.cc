@@ -16,7 +16,7 @@
 #include <tuple>
 #include <vector>
 
-#include "benchmarks/memory_read.h"
+#include "benchmarks/memory/memory_read.h"
 #include "engine/random.h"
 #include "engine/simd_level.h"
 #include "index/index.h"

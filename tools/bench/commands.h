@@ -17,12 +17,14 @@ using cli::kExitUsage;
 const cli::CommandSpec& DistortionSpec();
 const cli::CommandSpec& SubsetSpec();
 const cli::CommandSpec& RecallSpec();
+const cli::CommandSpec& SpeedSpec();
 
 // `args` is the command line after "tq-bench" (the command's name, then its flags as typed), for
 // reports that say how to regenerate them; `given` names the flags it set (cli::WasGiven).
 int RunDistortion(const std::vector<std::string>& args, const std::vector<std::string>& given);
 int RunSubset(const std::vector<std::string>& args, const std::vector<std::string>& given);
 int RunRecall(const std::vector<std::string>& args, const std::vector<std::string>& given);
+int RunSpeed(const std::vector<std::string>& args, const std::vector<std::string>& given);
 
 }  // namespace tq::bench
 

@@ -30,5 +30,6 @@ ABSL_DECLARE_FLAG(std::string, variant);
 ABSL_DECLARE_FLAG(int, rerank);
 // subset.
 ABSL_DECLARE_FLAG(std::string, out);
+ABSL_DECLARE_FLAG(std::string, random);
 
 #endif  // TQ_TOOLS_BENCH_FLAGS_H_

@@ -1,5 +1,5 @@
 // Bandwidth-bound uint64 sums per ISA (see memory_read.h).
-#include "benchmarks/memory_read.h"
+#include "benchmarks/memory/memory_read.h"
 
 #include <immintrin.h>
 

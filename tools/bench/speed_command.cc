@@ -1,0 +1,220 @@
+// `tq-bench speed`: per bit width, add throughput, single-query latency, batch QPS and the scan
+// rate beside a plain memory read of the same bytes and an exact float scan of the same vectors.
+#include <omp.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "tools/bench/commands.h"
+#include "tools/bench/flags.h"
+#include "tools/bench/speed_measure.h"
+#include "tools/report/json_writer.h"
+#include "tools/report/markdown_table.h"
+#include "tools/report/number_format.h"
+
+namespace tq::bench {
+
+const cli::CommandSpec& SpeedSpec() {
+  static const cli::CommandSpec spec{
+      "tq-bench",
+      "speed",
+      "add rate, latency, QPS and scan rate of tq::Index against the memory-read ceiling and "
+      "exact float search",
+      "(--data FILE | --random NxD) [--bits 1,2,3,4] [--threads T] [--k 10] [--rerank R] "
+      "[--queries N] [--n N] [--seed S] [--json]",
+      {{"data", "FILE", "vectors: train = base, test = queries (.hdf5 with its metric, .fvecs...)"},
+       {"random", "NxD", "instead of --data: N Gaussian vectors of dimension D (and the queries)"},
+       {"bits", "LIST", "bit widths, each 1..4, fractions allowed (default 1,2,3,4)"},
+       {"threads", "T", "the multi-thread figures use T threads (default 0 = all cores); "
+                        "1 thread is always measured"},
+       {"k", "K", "neighbours per query (default 10)"},
+       {"rerank", "R", "rescore the best R exactly with kept float16 vectors (default 0)"},
+       {"queries", "N", "queries (test rows, or random ones) (default 1000)"},
+       {"n", "N", "base rows to use (default 0 = all)"},
+       {"seed", "S", "seed of the rotation and of --random (default 42)"},
+       {"json", "", "print one JSON object instead of the table"}},
+      "exit codes: 0 ok, 1 bad input, 2 usage. Seconds are wall-clock on a machine that may be "
+      "shared: read the ratios, measured in one run, rather than the absolute rates."};
+  return spec;
+}
+
+namespace {
+
+constexpr char kCommand[] = "tq-bench speed";
+
+struct Settings {
+  std::string path;
+  int64_t random_n = 0;
+  int random_dim = 0;
+  std::vector<double> bits;
+  SpeedOptions options;
+  int64_t queries = 1000;
+  int64_t n = 0;
+  bool json = false;
+};
+
+absl::StatusOr<Settings> ReadSettings(const std::vector<std::string>& given) {
+  Settings s;
+  s.path = absl::GetFlag(FLAGS_data);
+  const std::string random = absl::GetFlag(FLAGS_random);
+  if (s.path.empty() == random.empty()) {
+    return absl::InvalidArgumentError("give exactly one of --data FILE and --random NxD");
+  }
+  if (!random.empty()) {
+    const std::vector<std::string> parts = absl::StrSplit(random, 'x');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &s.random_n) ||
+        !absl::SimpleAtoi(parts[1], &s.random_dim) || s.random_n < 1 ||
+        s.random_n > (int64_t{1} << 32) || s.random_dim < 2 || s.random_dim > 65536) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--random '", random, "': expected NxD, N >= 1, D in 2..65536"));
+    }
+  }
+  const std::vector<std::string> words = absl::StrSplit(absl::GetFlag(FLAGS_bits), ',');
+  for (const std::string& word : words) {
+    double rate = 0;
+    if (!absl::SimpleAtod(word, &rate) || !(rate >= 1 && rate <= 4)) {
+      return absl::InvalidArgumentError(absl::StrCat("--bits: '", word, "' is not in 1..4"));
+    }
+    s.bits.push_back(rate);
+  }
+  const int threads = absl::GetFlag(FLAGS_threads);
+  if (threads < 0 || threads > 4096) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads ", threads, " outside [0, 4096]"));
+  }
+  s.options.threads = threads > 0 ? threads : omp_get_max_threads();
+  // --k and --queries are shared with other commands, whose defaults are not speed's.
+  if (cli::WasGiven(given, "k")) {
+    const int64_t k = absl::GetFlag(FLAGS_k);
+    if (k < 1 || k > 1024) return absl::InvalidArgumentError(absl::StrCat("--k ", k, " outside [1, 1024]"));
+    s.options.k = static_cast<int>(k);
+  }
+  if (cli::WasGiven(given, "queries")) {
+    s.queries = absl::GetFlag(FLAGS_queries);
+    if (s.queries < 1) return absl::InvalidArgumentError(absl::StrCat("--queries ", s.queries, " < 1"));
+  }
+  s.options.rerank = absl::GetFlag(FLAGS_rerank);
+  if (s.options.rerank < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--rerank ", s.options.rerank, " < 0"));
+  }
+  s.n = absl::GetFlag(FLAGS_n);
+  if (s.n < 0) return absl::InvalidArgumentError(absl::StrCat("--n ", s.n, " < 0"));
+  s.options.seed = absl::GetFlag(FLAGS_seed);
+  s.json = absl::GetFlag(FLAGS_json);
+  return s;
+}
+
+std::string Json(const SpeedData& data, const SpeedOptions& options,
+                 const std::vector<SpeedRow>& rows) {
+  report::JsonWriter w;
+  w.BeginObject();
+  w.Key("data").String(data.label);
+  w.Key("n").Int(data.n);
+  w.Key("d").Int(data.dim);
+  w.Key("nq").Int(data.nq);
+  w.Key("metric").String(MetricName(data.metric));
+  w.Key("k").Int(options.k);
+  w.Key("rerank").Int(options.rerank);
+  w.Key("threads").Int(options.threads);
+  w.Key("rows").BeginArray();
+  for (const SpeedRow& r : rows) {
+    w.BeginObject();
+    if (r.bits == static_cast<int>(r.bits)) {
+      w.Key("bits").Int(static_cast<int>(r.bits));
+    } else {
+      w.Key("bits").Double(r.bits);
+    }
+    w.Key("bytes_per_vector").Double(r.bytes_per_vector);
+    w.Key("block_bytes_per_vector").Double(r.block_bytes_per_vector);
+    w.Key("add_vectors_per_s_1t").Double(r.add_vectors_per_s_1t);
+    w.Key("add_vectors_per_s").Double(r.add_vectors_per_s);
+    w.Key("scan_vectors_per_s_1t").Double(r.scan_vectors_per_s_1t);
+    w.Key("scan_gbps_1t").Double(r.scan_gbps_1t);
+    w.Key("memory_read_gbps").Double(r.memory_read_gbps);
+    w.Key("flat_vectors_per_s_1t").Double(r.flat_vectors_per_s_1t);
+    w.Key("qps_1t").Double(r.qps_1t);
+    w.Key("qps").Double(r.qps);
+    w.Key("latency_p50_ms").Double(r.latency_p50_ms);
+    w.Key("latency_p99_ms").Double(r.latency_p99_ms);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.json() + "\n";
+}
+
+std::string Table(const SpeedOptions& options, const std::vector<SpeedRow>& rows) {
+  const std::string t = absl::StrCat(options.threads, "t");
+  report::MarkdownTable table({"bits", "bytes/vector", "add/s 1t", "add/s " + t, "add x",
+                               "p50 ms", "p99 ms", "scan vectors/s 1t", "scan GB/s 1t",
+                               "memory read GB/s", "scan / read", "flat vectors/s 1t",
+                               "scan / flat", "QPS 1t", "QPS " + t, "QPS x"});
+  for (size_t c = 0; c < 16; ++c) table.SetNumeric(c);
+  for (const SpeedRow& r : rows) {
+    table.AddRow({report::FormatShortest(r.bits), report::FormatFixed(r.bytes_per_vector, 1),
+                  absl::StrFormat("%.3g", r.add_vectors_per_s_1t),
+                  absl::StrFormat("%.3g", r.add_vectors_per_s),
+                  report::FormatFixed(r.add_vectors_per_s / r.add_vectors_per_s_1t, 2),
+                  report::FormatFixed(r.latency_p50_ms, 3), report::FormatFixed(r.latency_p99_ms, 3),
+                  absl::StrFormat("%.3g", r.scan_vectors_per_s_1t),
+                  report::FormatFixed(r.scan_gbps_1t, 1), report::FormatFixed(r.memory_read_gbps, 1),
+                  report::FormatFixed(r.scan_gbps_1t / r.memory_read_gbps, 2),
+                  absl::StrFormat("%.3g", r.flat_vectors_per_s_1t),
+                  report::FormatFixed(r.scan_vectors_per_s_1t / r.flat_vectors_per_s_1t, 1),
+                  absl::StrFormat("%.0f", r.qps_1t), absl::StrFormat("%.0f", r.qps),
+                  report::FormatFixed(r.qps / r.qps_1t, 2)});
+  }
+  return table.ToMarkdown();
+}
+
+}  // namespace
+
+int RunSpeed(const std::vector<std::string>& /*args*/, const std::vector<std::string>& given) {
+  absl::StatusOr<Settings> settings = ReadSettings(given);
+  if (!settings.ok()) {
+    std::fprintf(stderr, "%s: %s\n", kCommand, std::string(settings.status().message()).c_str());
+    return kExitUsage;
+  }
+  const Settings& s = *settings;
+  absl::StatusOr<SpeedData> data =
+      s.path.empty()
+          ? absl::StatusOr<SpeedData>(RandomSpeedData(s.random_n, s.random_dim, s.queries,
+                                                      s.options.seed))
+          : LoadSpeedData(s.path, s.n, s.queries);
+  if (!data.ok()) {
+    std::fprintf(stderr, "%s: %s\n", kCommand, std::string(data.status().message()).c_str());
+    return kExitBadInput;
+  }
+  if (!s.json) {
+    std::fprintf(stderr, "%s: %s, n = %lld, d = %d, %lld queries, %s, k = %d, rerank %d\n",
+                 kCommand, data->label.c_str(), static_cast<long long>(data->n), data->dim,
+                 static_cast<long long>(data->nq), std::string(MetricName(data->metric)).c_str(),
+                 s.options.k, s.options.rerank);
+  }
+  // Exact float search does not depend on the bits: once, on up to 100 queries.
+  const double flat = FlatVectorsPerSecond(*data, s.options.k, 100);
+  std::vector<SpeedRow> rows;
+  for (double rate : s.bits) {
+    absl::StatusOr<SpeedRow> row = MeasureSpeed(*data, rate, s.options);
+    if (!row.ok()) {
+      std::fprintf(stderr, "%s: %s\n", kCommand, std::string(row.status().message()).c_str());
+      return kExitBadInput;
+    }
+    row->flat_vectors_per_s_1t = flat;
+    rows.push_back(*row);
+    if (!s.json) std::fprintf(stderr, "  %g bits done\n", rate);
+  }
+  if (s.json) {
+    std::fputs(Json(*data, s.options, rows).c_str(), stdout);
+  } else {
+    std::fputs(Table(s.options, rows).c_str(), stdout);
+  }
+  return kExitOk;
+}
+
+}  // namespace tq::bench

@@ -1,0 +1,72 @@
+// The measurements of `tq-bench speed`: for one bit width, how fast tq::Index adds, answers one
+// query and a batch, and how its scan compares with reading the same bytes and with an exact
+// float scan of the same vectors, all in one process so that the ratios mean something.
+#ifndef TQ_TOOLS_BENCH_SPEED_MEASURE_H_
+#define TQ_TOOLS_BENCH_SPEED_MEASURE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "index/index_options.h"
+
+namespace tq::bench {
+
+// Base vectors and queries, row-major, under one metric (unit rows under cosine).
+struct SpeedData {
+  std::string label;  // the file's name, or "random NxD (Gaussian, seed S)"
+  Metric metric = Metric::kInnerProduct;
+  int dim = 0;
+  int64_t n = 0;
+  int64_t nq = 0;
+  std::vector<float> base;
+  std::vector<float> queries;
+};
+
+// `train` (first n rows; 0 = all) and `test` (first nq rows) of a vector file that
+// OpenVectorFile reads, with the HDF5 file's metric (cosine for angular, else l2; ip without).
+absl::StatusOr<SpeedData> LoadSpeedData(const std::string& path, int64_t n, int64_t nq);
+// n + nq Gaussian vectors of dimension dim from `seed`, inner product: a stand-in for an
+// embedding set of that shape (the scan's speed does not depend on the values).
+SpeedData RandomSpeedData(int64_t n, int dim, int64_t nq, uint64_t seed);
+
+struct SpeedOptions {
+  int k = 10;
+  int rerank = 0;   // > 0: the index keeps float16 vectors and latency includes the rerank
+  int threads = 2;  // the "all threads" measurements; 1 thread is always measured too
+  uint64_t seed = 42;
+};
+
+struct SpeedRow {
+  double bits = 0;
+  double bytes_per_vector = 0;        // codes + per-vector floats
+  double block_bytes_per_vector = 0;  // what a scan reads: + live mask and block padding
+  double add_vectors_per_s_1t = 0;
+  double add_vectors_per_s = 0;       // options.threads threads
+  double latency_p50_ms = 0;          // one query per call, one thread
+  double latency_p99_ms = 0;
+  double scan_vectors_per_s_1t = 0;   // n x queries/s of those single-query calls
+  double scan_gbps_1t = 0;            // the same in bytes of blocks
+  double memory_read_gbps = 0;        // one thread summing as many bytes as the blocks hold
+  double flat_vectors_per_s_1t = 0;   // exact float search, one query per call, one thread
+  double qps_1t = 0;                  // the whole batch in one Search call, one thread
+  double qps = 0;                     // the same on options.threads threads
+};
+
+// Builds the index at `rate` bits (whole or not) and measures every field but the flat search,
+// which does not depend on the bits (FlatVectorsPerSecond, once per run).
+absl::StatusOr<SpeedRow> MeasureSpeed(const SpeedData& data, double rate,
+                                      const SpeedOptions& options);
+
+// One thread summing `bytes` bytes (best of several passes, after one to warm the cache and the
+// page tables): the ceiling of a scan that reads that much.
+double MemoryReadGbps(int64_t bytes);
+// Exact float search with the engine's AVX-512/AVX2 matrix kernel (engine/matmul.h) over the
+// base transposed once: vectors scored per second, one query per call on one thread, top-k
+// selection included, over the first min(nq, max_queries) queries.
+double FlatVectorsPerSecond(const SpeedData& data, int k, int64_t max_queries);
+
+}  // namespace tq::bench
+
+#endif  // TQ_TOOLS_BENCH_SPEED_MEASURE_H_
