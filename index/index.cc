@@ -135,6 +135,19 @@ IndexStats Index::stats() const {
 
 absl::Status Index::CheckVectors(const float* x, int64_t n, const char* what) const {
   const int d = dim();
+  // A parallel pass says whether anything is wrong; the serial one below names the first row.
+  bool any_bad = false;
+#pragma omp parallel for schedule(static) reduction(|| : any_bad) if (n > 1024)
+  for (int64_t i = 0; i < n; ++i) {
+    double squared = 0.0;
+    for (int j = 0; j < d; ++j) {
+      const float v = x[i * d + j];
+      any_bad = any_bad || !std::isfinite(v);
+      squared += static_cast<double>(v) * v;
+    }
+    any_bad = any_bad || (options_.metric == Metric::kCosine && squared == 0.0);
+  }
+  if (!any_bad) return absl::OkStatus();
   for (int64_t i = 0; i < n; ++i) {
     const float* row = x + i * d;
     for (int j = 0; j < d; ++j) {
@@ -282,6 +295,7 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     std::memcpy(staged.raw.data(), x, staged.raw.size());
   } else if (options_.keep_vectors == KeepVectors::kFloat16) {
     staged.raw.resize(n * d * sizeof(uint16_t));
+#pragma omp parallel for schedule(static) if (n > 1024)
     for (int64_t i = 0; i < n * d; ++i) {
       const uint16_t half = FloatToHalf(x[i]);
       std::memcpy(staged.raw.data() + 2 * i, &half, sizeof(half));
