@@ -190,7 +190,13 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
           } else {
             if (m > 0) upper_codebook_->QuantizeMany(y, m, indices.data());
             codebook_->QuantizeMany(y + m, d - m, indices.data() + m);
-            for (int j = 0; j < d; ++j) dot += static_cast<double>(y[j]) * Centroid(j, indices[j]);
+            // Two loops, no per-coordinate branch: the same sum, in the same order.
+            if (m > 0) {
+              const std::span<const float> cu = upper_codebook_->centroids();
+              for (int j = 0; j < m; ++j) dot += static_cast<double>(y[j]) * cu[indices[j]];
+            }
+            const std::span<const float> c = codebook_->centroids();
+            for (int j = m; j < d; ++j) dot += static_cast<double>(y[j]) * c[indices[j]];
           }
           if (m > 0) PackCodes(indices.data(), m, mse_bits_ + 1, code);
           PackCodes(indices.data() + m, d - m, mse_bits_, code + upper_bytes_);

@@ -7,7 +7,7 @@
 # bounded time (scripts/fuzz.sh, clang). Only those targets are built more than once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh libfaiss-dev  # optional for the build; the tests cover tq-bench speed --faiss
 scripts/build.sh build-test
 ctest --test-dir build-test -L unit --output-on-failure -j"$(nproc)" --timeout 900
 # Searchers checking every result against a model while a writer runs (about a minute).

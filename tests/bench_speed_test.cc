@@ -70,6 +70,9 @@ TEST_F(BenchSpeed, JsonHasEveryFieldOfEveryRow) {
       EXPECT_GT(value->number, 0) << field;
     }
     EXPECT_LE(row.Find("latency_p50_ms")->number, row.Find("latency_p99_ms")->number);
+    const double recall = row.Find("recall")->number;  // against exact search
+    EXPECT_GT(recall, 0.2);
+    EXPECT_LE(recall, 1.0);
     EXPECT_GE(row.Find("block_bytes_per_vector")->number, row.Find("bytes_per_vector")->number);
   }
   // Bytes grow with the bits: 1 bit is 5 code bytes + floats, 4 bits 20 + floats.
@@ -77,6 +80,31 @@ TEST_F(BenchSpeed, JsonHasEveryFieldOfEveryRow) {
             rows->items[1].Find("bytes_per_vector")->number);
   EXPECT_LT(rows->items[1].Find("bytes_per_vector")->number,
             rows->items[2].Find("bytes_per_vector")->number);
+}
+
+// --faiss: FAISS's IndexPQ at the whole bit widths with a PQ shape, or, in a build without
+// libfaiss-dev, a usage error that says how to get it.
+TEST_F(BenchSpeed, FaissColumnsOrAClearRefusal) {
+  const CliRun run = Speed("--random 3000x16 --queries 20 --bits 2,2.5 --faiss --json");
+  if (run.code == 2) {
+    EXPECT_TRUE(Contains(run.err, "libfaiss-dev")) << run.err;
+    GTEST_SKIP() << "this build has no FAISS";
+  }
+  ASSERT_EQ(run.code, 0) << run.err;
+  Json json;
+  ASSERT_TRUE(JsonParser(run.out).ParseDocument(&json)) << run.out;
+  EXPECT_GT(json.Find("faiss_flat_vectors_per_s_1t")->number, 0);
+  const Json* rows = json.Find("rows");
+  ASSERT_EQ(rows->items.size(), 2u);
+  const Json* pq = rows->items[0].Find("faiss_pq");
+  ASSERT_NE(pq, nullptr);
+  ASSERT_EQ(pq->kind, Json::kObject);
+  EXPECT_EQ(pq->Find("bytes_per_vector")->number, 4);  // 16 dims x 2 bits, no floats
+  for (const char* field : {"train_seconds", "add_seconds", "qps_1t", "recall"}) {
+    EXPECT_GT(pq->Find(field)->number, 0) << field;
+  }
+  EXPECT_LE(pq->Find("recall")->number, 1.0);
+  EXPECT_EQ(rows->items[1].Find("faiss_pq")->kind, Json::kNull);  // 2.5 bits: no PQ shape
 }
 
 TEST_F(BenchSpeed, TableOnAnAnnBenchmarksFile) {

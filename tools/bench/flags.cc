@@ -26,3 +26,4 @@ ABSL_FLAG(std::string, variant, "corrected", "TurboQuant variant of tqB");
 ABSL_FLAG(int, rerank, 0, "candidates rescored exactly (0 = off)");
 ABSL_FLAG(std::string, out, "", "file to write");
 ABSL_FLAG(std::string, random, "", "NxD random Gaussian vectors instead of --data");
+ABSL_FLAG(bool, faiss, false, "also measure FAISS's IndexPQ and IndexFlat (libfaiss-dev builds)");

@@ -31,5 +31,6 @@ ABSL_DECLARE_FLAG(int, rerank);
 // subset.
 ABSL_DECLARE_FLAG(std::string, out);
 ABSL_DECLARE_FLAG(std::string, random);
+ABSL_DECLARE_FLAG(bool, faiss);
 
 #endif  // TQ_TOOLS_BENCH_FLAGS_H_

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "tools/bench/commands.h"
 #include "tools/bench/flags.h"
+#include "tools/bench/speed_faiss.h"
 #include "tools/bench/speed_measure.h"
 #include "tools/report/json_writer.h"
 #include "tools/report/markdown_table.h"
@@ -27,7 +28,7 @@ const cli::CommandSpec& SpeedSpec() {
       "add rate, latency, QPS and scan rate of tq::Index against the memory-read ceiling and "
       "exact float search",
       "(--data FILE | --random NxD) [--bits 1,2,3,4] [--threads T] [--k 10] [--rerank R] "
-      "[--queries N] [--n N] [--seed S] [--json]",
+      "[--queries N] [--n N] [--seed S] [--faiss] [--json]",
       {{"data", "FILE", "vectors: train = base, test = queries (.hdf5 with its metric, .fvecs...)"},
        {"random", "NxD", "instead of --data: N Gaussian vectors of dimension D (and the queries)"},
        {"bits", "LIST", "bit widths, each 1..4, fractions allowed (default 1,2,3,4)"},
@@ -38,6 +39,10 @@ const cli::CommandSpec& SpeedSpec() {
        {"queries", "N", "queries (test rows, or random ones) (default 1000)"},
        {"n", "N", "base rows to use (default 0 = all)"},
        {"seed", "S", "seed of the rotation and of --random (default 42)"},
+       {"faiss", "",
+        "also FAISS's IndexPQ (train, add, recall, QPS at each whole bit width with 8-bit "
+        "sub-quantizers) and IndexFlat; needs a build with libfaiss-dev, whose Debian package "
+        "has no AVX kernels (its speed is a lower bound)"},
        {"json", "", "print one JSON object instead of the table"}},
       "exit codes: 0 ok, 1 bad input, 2 usage. Seconds are wall-clock on a machine that may be "
       "shared: read the ratios, measured in one run, rather than the absolute rates."};
@@ -56,6 +61,7 @@ struct Settings {
   SpeedOptions options;
   int64_t queries = 1000;
   int64_t n = 0;
+  bool faiss = false;
   bool json = false;
 };
 
@@ -105,12 +111,24 @@ absl::StatusOr<Settings> ReadSettings(const std::vector<std::string>& given) {
   s.n = absl::GetFlag(FLAGS_n);
   if (s.n < 0) return absl::InvalidArgumentError(absl::StrCat("--n ", s.n, " < 0"));
   s.options.seed = absl::GetFlag(FLAGS_seed);
+  s.faiss = absl::GetFlag(FLAGS_faiss);
+  if (s.faiss && !FaissAvailable()) {
+    return absl::InvalidArgumentError(
+        "--faiss: this build has no FAISS (apt-get install libfaiss-dev, then rebuild)");
+  }
   s.json = absl::GetFlag(FLAGS_json);
   return s;
 }
 
+// FAISS's figures for one row, when --faiss measured them.
+struct FaissColumns {
+  bool measured = false;
+  FaissPqRow pq;  // valid when measured
+};
+
 std::string Json(const SpeedData& data, const SpeedOptions& options,
-                 const std::vector<SpeedRow>& rows) {
+                 const std::vector<SpeedRow>& rows, const std::vector<FaissColumns>& faiss,
+                 double faiss_flat) {
   report::JsonWriter w;
   w.BeginObject();
   w.Key("data").String(data.label);
@@ -121,8 +139,10 @@ std::string Json(const SpeedData& data, const SpeedOptions& options,
   w.Key("k").Int(options.k);
   w.Key("rerank").Int(options.rerank);
   w.Key("threads").Int(options.threads);
+  if (faiss_flat > 0) w.Key("faiss_flat_vectors_per_s_1t").Double(faiss_flat);
   w.Key("rows").BeginArray();
-  for (const SpeedRow& r : rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const SpeedRow& r = rows[i];
     w.BeginObject();
     if (r.bits == static_cast<int>(r.bits)) {
       w.Key("bits").Int(static_cast<int>(r.bits));
@@ -141,6 +161,22 @@ std::string Json(const SpeedData& data, const SpeedOptions& options,
     w.Key("qps").Double(r.qps);
     w.Key("latency_p50_ms").Double(r.latency_p50_ms);
     w.Key("latency_p99_ms").Double(r.latency_p99_ms);
+    w.Key("recall").Double(r.recall);
+    if (!faiss.empty()) {
+      w.Key("faiss_pq");
+      if (!faiss[i].measured) {
+        w.Null();
+      } else {
+        const FaissPqRow& f = faiss[i].pq;
+        w.BeginObject();
+        w.Key("bytes_per_vector").Double(f.bytes_per_vector);
+        w.Key("train_seconds").Double(f.train_seconds);
+        w.Key("add_seconds").Double(f.add_seconds);
+        w.Key("qps_1t").Double(f.qps_1t);
+        w.Key("recall").Double(f.recall);
+        w.EndObject();
+      }
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -148,15 +184,26 @@ std::string Json(const SpeedData& data, const SpeedOptions& options,
   return w.json() + "\n";
 }
 
-std::string Table(const SpeedOptions& options, const std::vector<SpeedRow>& rows) {
+std::string Table(const SpeedOptions& options, const std::vector<SpeedRow>& rows,
+                  const std::vector<FaissColumns>& faiss) {
   const std::string t = absl::StrCat(options.threads, "t");
-  report::MarkdownTable table({"bits", "bytes/vector", "add/s 1t", "add/s " + t, "add x",
-                               "p50 ms", "p99 ms", "scan vectors/s 1t", "scan GB/s 1t",
-                               "memory read GB/s", "scan / read", "flat vectors/s 1t",
-                               "scan / flat", "QPS 1t", "QPS " + t, "QPS x"});
-  for (size_t c = 0; c < 16; ++c) table.SetNumeric(c);
-  for (const SpeedRow& r : rows) {
-    table.AddRow({report::FormatShortest(r.bits), report::FormatFixed(r.bytes_per_vector, 1),
+  std::vector<std::string> header = {"bits", "bytes/vector", "add/s 1t", "add/s " + t, "add x",
+                                     "p50 ms", "p99 ms", "scan vectors/s 1t", "scan GB/s 1t",
+                                     "memory read GB/s", "scan / read", "flat vectors/s 1t",
+                                     "scan / flat", "QPS 1t", "QPS " + t, "QPS x",
+                                     absl::StrCat("recall@", options.k)};
+  if (!faiss.empty()) {
+    for (const char* h : {"FAISS PQ bytes", "FAISS PQ train + add s", "FAISS PQ QPS 1t",
+                          "FAISS PQ recall"}) {
+      header.push_back(h);
+    }
+  }
+  report::MarkdownTable table(header);
+  for (size_t c = 0; c < header.size(); ++c) table.SetNumeric(c);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const SpeedRow& r = rows[i];
+    std::vector<std::string> cells = {
+                  report::FormatShortest(r.bits), report::FormatFixed(r.bytes_per_vector, 1),
                   absl::StrFormat("%.3g", r.add_vectors_per_s_1t),
                   absl::StrFormat("%.3g", r.add_vectors_per_s),
                   report::FormatFixed(r.add_vectors_per_s / r.add_vectors_per_s_1t, 2),
@@ -167,7 +214,16 @@ std::string Table(const SpeedOptions& options, const std::vector<SpeedRow>& rows
                   absl::StrFormat("%.3g", r.flat_vectors_per_s_1t),
                   report::FormatFixed(r.scan_vectors_per_s_1t / r.flat_vectors_per_s_1t, 1),
                   absl::StrFormat("%.0f", r.qps_1t), absl::StrFormat("%.0f", r.qps),
-                  report::FormatFixed(r.qps / r.qps_1t, 2)});
+                  report::FormatFixed(r.qps / r.qps_1t, 2), report::FormatFixed(r.recall, 3)};
+    if (!faiss.empty()) {
+      const bool m = faiss[i].measured;
+      const FaissPqRow& f = faiss[i].pq;
+      cells.push_back(m ? report::FormatFixed(f.bytes_per_vector, 1) : "-");
+      cells.push_back(m ? report::FormatFixed(f.train_seconds + f.add_seconds, 2) : "-");
+      cells.push_back(m ? absl::StrFormat("%.0f", f.qps_1t) : "-");
+      cells.push_back(m ? report::FormatFixed(f.recall, 3) : "-");
+    }
+    table.AddRow(std::move(cells));
   }
   return table.ToMarkdown();
 }
@@ -196,23 +252,55 @@ int RunSpeed(const std::vector<std::string>& /*args*/, const std::vector<std::st
                  static_cast<long long>(data->nq), std::string(MetricName(data->metric)).c_str(),
                  s.options.k, s.options.rerank);
   }
-  // Exact float search does not depend on the bits: once, on up to 100 queries.
-  const double flat = FlatVectorsPerSecond(*data, s.options.k, 100);
+  // Exact search: the ground truth of every row's recall, and (on up to 100 queries, once: it
+  // does not depend on the bits) the exact baseline's speed.
+  const ExactSearch exact(*data);
+  const std::vector<int64_t> truth = exact.AllTopK(s.options.k);
+  const double flat = exact.VectorsPerSecond(s.options.k, 100);
+  double faiss_flat = 0;
+  if (s.faiss) {
+    absl::StatusOr<double> measured = FaissFlatVectorsPerSecond(*data, s.options.k, 100);
+    if (!measured.ok()) {
+      std::fprintf(stderr, "%s: %s\n", kCommand, std::string(measured.status().message()).c_str());
+      return kExitBadInput;
+    }
+    faiss_flat = *measured;
+    if (!s.json) {
+      std::fprintf(stderr, "  FAISS IndexFlat: %.3g vectors/s on one thread (ours: %.3g)\n",
+                   faiss_flat, flat);
+    }
+  }
   std::vector<SpeedRow> rows;
+  std::vector<FaissColumns> faiss;
   for (double rate : s.bits) {
-    absl::StatusOr<SpeedRow> row = MeasureSpeed(*data, rate, s.options);
+    absl::StatusOr<SpeedRow> row = MeasureSpeed(*data, rate, s.options, truth);
     if (!row.ok()) {
       std::fprintf(stderr, "%s: %s\n", kCommand, std::string(row.status().message()).c_str());
       return kExitBadInput;
     }
     row->flat_vectors_per_s_1t = flat;
     rows.push_back(*row);
+    if (s.faiss) {
+      FaissColumns columns;
+      // Only whole bit widths with a PQ shape (8-bit sub-quantizers of 8 / bits dimensions).
+      if (rate == static_cast<int>(rate)) {
+        absl::StatusOr<FaissPqRow> pq =
+            MeasureFaissPq(*data, static_cast<int>(rate), s.options.k, truth);
+        if (pq.ok()) {
+          columns.measured = true;
+          columns.pq = *pq;
+        } else if (!s.json) {
+          std::fprintf(stderr, "  %s\n", std::string(pq.status().message()).c_str());
+        }
+      }
+      faiss.push_back(columns);
+    }
     if (!s.json) std::fprintf(stderr, "  %g bits done\n", rate);
   }
   if (s.json) {
-    std::fputs(Json(*data, s.options, rows).c_str(), stdout);
+    std::fputs(Json(*data, s.options, rows, faiss, faiss_flat).c_str(), stdout);
   } else {
-    std::fputs(Table(s.options, rows).c_str(), stdout);
+    std::fputs(Table(s.options, rows, faiss).c_str(), stdout);
   }
   return kExitOk;
 }

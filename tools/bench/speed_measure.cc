@@ -123,46 +123,70 @@ double MemoryReadGbps(int64_t bytes) {
   return best;
 }
 
-double FlatVectorsPerSecond(const SpeedData& data, int k, int64_t max_queries) {
+ExactSearch::ExactSearch(const SpeedData& data) : data_(data) {
   const int d = data.dim;
   const int64_t n = data.n;
-  // MatMul wants B as d x n: the base transposed once (not timed, as a flat index stores it).
-  std::vector<float> transposed(d * n);
+  transposed_.resize(d * n);
   for (int64_t i = 0; i < n; ++i) {
-    for (int j = 0; j < d; ++j) transposed[j * n + i] = data.base[i * d + j];
+    for (int j = 0; j < d; ++j) transposed_[j * n + i] = data.base[i * d + j];
   }
-  std::vector<float> norms(data.metric == Metric::kL2 ? n : 0);
-  for (int64_t i = 0; i < static_cast<int64_t>(norms.size()); ++i) {
-    double s = 0;
-    for (int j = 0; j < d; ++j) s += static_cast<double>(data.base[i * d + j]) * data.base[i * d + j];
-    norms[i] = static_cast<float>(s);
+  if (data.metric == Metric::kL2) {
+    norms_.resize(n);
+    for (int64_t i = 0; i < n; ++i) {
+      double s = 0;
+      for (int j = 0; j < d; ++j) s += static_cast<double>(data.base[i * d + j]) * data.base[i * d + j];
+      norms_[i] = static_cast<float>(s);
+    }
   }
-  const int64_t nq = std::min(data.nq, max_queries);
-  std::vector<float> scores(n);
-  std::vector<int64_t> order(n);
+}
+
+void ExactSearch::TopK(const float* query, int k, int64_t* ids, std::vector<float>* scores,
+                       std::vector<int64_t>* order) const {
+  const int64_t n = data_.n;
+  scores->resize(n);
+  order->resize(n);
+  MatMul(query, 1, data_.dim, transposed_.data(), static_cast<int>(n), scores->data());
+  float* s = scores->data();
+  if (!norms_.empty()) {
+    for (int64_t i = 0; i < n; ++i) s[i] = 2 * s[i] - norms_[i];
+  }
+  std::iota(order->begin(), order->end(), int64_t{0});
   const int depth = static_cast<int>(std::min<int64_t>(k, n));
-  int64_t checksum = 0;
+  // Nearest first, ties to the lower row, as the index breaks them.
+  auto nearer = [s](int64_t a, int64_t b) { return s[a] > s[b] || (s[a] == s[b] && a < b); };
+  std::nth_element(order->begin(), order->begin() + (depth - 1), order->end(), nearer);
+  std::sort(order->begin(), order->begin() + depth, nearer);
+  for (int r = 0; r < k; ++r) ids[r] = r < depth ? (*order)[r] : -1;
+}
+
+std::vector<int64_t> ExactSearch::AllTopK(int k) const {
+  std::vector<int64_t> ids(data_.nq * k);
+#pragma omp parallel
+  {
+    std::vector<float> scores;
+    std::vector<int64_t> order;
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t q = 0; q < data_.nq; ++q) {
+      TopK(data_.queries.data() + q * data_.dim, k, ids.data() + q * k, &scores, &order);
+    }
+  }
+  return ids;
+}
+
+double ExactSearch::VectorsPerSecond(int k, int64_t max_queries) const {
+  const int64_t nq = std::min(data_.nq, max_queries);
+  std::vector<float> scores;
+  std::vector<int64_t> order, ids(k);
   const Clock::time_point start = Clock::now();
   for (int64_t q = 0; q < nq; ++q) {
-    MatMul(data.queries.data() + q * d, 1, d, transposed.data(), static_cast<int>(n),
-           scores.data());
-    if (!norms.empty()) {
-      for (int64_t i = 0; i < n; ++i) scores[i] = 2 * scores[i] - norms[i];
-    }
-    std::iota(order.begin(), order.end(), int64_t{0});
-    std::nth_element(order.begin(), order.begin() + (depth - 1), order.end(),
-                     [&](int64_t a, int64_t b) { return scores[a] > scores[b]; });
-    std::sort(order.begin(), order.begin() + depth,
-              [&](int64_t a, int64_t b) { return scores[a] > scores[b]; });
-    checksum += order[0];
+    TopK(data_.queries.data() + q * data_.dim, k, ids.data(), &scores, &order);
   }
-  const double seconds = SecondsSince(start);
-  if (checksum < 0) std::fprintf(stderr, " ");
-  return static_cast<double>(n) * nq / seconds;
+  return static_cast<double>(data_.n) * nq / SecondsSince(start);
 }
 
 absl::StatusOr<SpeedRow> MeasureSpeed(const SpeedData& data, double rate,
-                                      const SpeedOptions& options) {
+                                      const SpeedOptions& options,
+                                      const std::vector<int64_t>& truth) {
   IndexOptions index_options;
   index_options.dim = data.dim;
   index_options.metric = data.metric;
@@ -223,6 +247,15 @@ absl::StatusOr<SpeedRow> MeasureSpeed(const SpeedData& data, double rate,
     if (!s.ok()) return s;
     (pass == 0 ? row.qps_1t : row.qps) = data.nq / seconds;
   }
+  int64_t hits = 0;
+  for (int64_t q = 0; q < data.nq; ++q) {
+    for (int r = 0; r < options.k; ++r) {
+      const int64_t id = results.id(q, r);
+      hits += id >= 0 && std::count(truth.begin() + q * options.k,
+                                    truth.begin() + (q + 1) * options.k, id) > 0;
+    }
+  }
+  row.recall = static_cast<double>(hits) / (static_cast<double>(data.nq) * options.k);
   return row;
 }
 

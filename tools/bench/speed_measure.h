@@ -52,20 +52,39 @@ struct SpeedRow {
   double flat_vectors_per_s_1t = 0;   // exact float search, one query per call, one thread
   double qps_1t = 0;                  // the whole batch in one Search call, one thread
   double qps = 0;                     // the same on options.threads threads
+  double recall = 0;                  // recall@k of the batch against exact search
 };
 
 // Builds the index at `rate` bits (whole or not) and measures every field but the flat search,
-// which does not depend on the bits (FlatVectorsPerSecond, once per run).
+// which does not depend on the bits (ExactSearch::VectorsPerSecond, once per run). `truth`:
+// ExactSearch::AllTopK(options.k), for the recall.
 absl::StatusOr<SpeedRow> MeasureSpeed(const SpeedData& data, double rate,
-                                      const SpeedOptions& options);
+                                      const SpeedOptions& options,
+                                      const std::vector<int64_t>& truth);
 
 // One thread summing `bytes` bytes (best of several passes, after one to warm the cache and the
 // page tables): the ceiling of a scan that reads that much.
 double MemoryReadGbps(int64_t bytes);
+
 // Exact float search with the engine's AVX-512/AVX2 matrix kernel (engine/matmul.h) over the
-// base transposed once: vectors scored per second, one query per call on one thread, top-k
-// selection included, over the first min(nq, max_queries) queries.
-double FlatVectorsPerSecond(const SpeedData& data, int k, int64_t max_queries);
+// base transposed once (as a flat index stores it): the ground truth and the exact baseline.
+class ExactSearch {
+ public:
+  explicit ExactSearch(const SpeedData& data);
+  // The k nearest rows of one query, nearest first, ties to the lower row (-1 pads).
+  void TopK(const float* query, int k, int64_t* ids, std::vector<float>* scores,
+            std::vector<int64_t>* order) const;
+  // Every query's TopK (nq x k), OpenMP over the queries.
+  std::vector<int64_t> AllTopK(int k) const;
+  // Vectors scored per second, one query per call on one thread, top-k selection included,
+  // over the first min(nq, max_queries) queries.
+  double VectorsPerSecond(int k, int64_t max_queries) const;
+
+ private:
+  const SpeedData& data_;
+  std::vector<float> transposed_;  // d x n
+  std::vector<float> norms_;       // |x|^2 under l2
+};
 
 }  // namespace tq::bench
 
