@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/block_layout.h"
 #include "benchmarks/memory/memory_read.h"
+#include "engine/block_layout.h"
 #include "engine/block_scan.h"
 #include "engine/codebook.h"
 #include "engine/lookup_table.h"

@@ -70,8 +70,7 @@ std::vector<double> CellMasses(int dim, std::span<const float> centroids) {
 }
 
 absl::StatusOr<LutCodebook> LutCodebook::Create(const BlockLayout& layout,
-                                                std::span<const float> centroids,
-                                                int density_dim) {
+                                                std::span<const float> centroids, int density_dim) {
   ThreeBitSplit split;
   if (layout.bits() == 3 && centroids.size() == 8) {
     split = FitThreeBitSplit(centroids,

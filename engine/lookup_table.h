@@ -55,8 +55,7 @@ class LutCodebook {
   // under f_density_dim, the coordinate density of the vectors' dimension (0: layout.dim(); a
   // layout holding part of the coordinates, as at non-integer rates, passes the whole d).
   static absl::StatusOr<LutCodebook> Create(const BlockLayout& layout,
-                                            std::span<const float> centroids,
-                                            int density_dim = 0);
+                                            std::span<const float> centroids, int density_dim = 0);
   // Same, with an explicit b = 3 split (ignored for other widths); for experiments and tests.
   static absl::StatusOr<LutCodebook> CreateWithSplit(const BlockLayout& layout,
                                                      std::span<const float> centroids,

@@ -53,8 +53,8 @@ absl::StatusOr<Variant> ParseVariant(std::string_view name) {
   if (name == "mse") return Variant::kMse;
   if (name == "prod") return Variant::kProd;
   if (name == "corrected") return Variant::kCorrected;
-  return absl::InvalidArgumentError(absl::StrCat("unknown variant '", std::string(name),
-                                                 "' (expected mse, prod or corrected)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown variant '", std::string(name), "' (expected mse, prod or corrected)"));
 }
 
 std::string_view CorrectedEncoderName(CorrectedEncoder encoder) {
@@ -112,8 +112,8 @@ absl::StatusOr<std::unique_ptr<TurboQuantizer>> TurboQuantizer::Create(
   if (!rotation.ok()) return rotation.status();
   q->rotation_ = *std::move(rotation);
   if (options.variant == Variant::kProd) {
-    absl::StatusOr<std::unique_ptr<Qjl>> qjl = Qjl::Create(
-        options.qjl, d, options.rotation, DeriveSeed(options.seed, kSeedPurposeQjl));
+    absl::StatusOr<std::unique_ptr<Qjl>> qjl =
+        Qjl::Create(options.qjl, d, options.rotation, DeriveSeed(options.seed, kSeedPurposeQjl));
     if (!qjl.ok()) return qjl.status();
     q->qjl_ = *std::move(qjl);
     q->code_bytes_ += static_cast<int>(PackedBytes(d, 1));
@@ -233,8 +233,8 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
   return absl::OkStatus();
 }
 
-void TurboQuantizer::DecodeRotated(const EncodedVectors& encoded, int64_t begin,
-                                   int64_t count, float* z) const {
+void TurboQuantizer::DecodeRotated(const EncodedVectors& encoded, int64_t begin, int64_t count,
+                                   float* z) const {
   const int d = dim();
   std::vector<uint8_t> indices(d);
   std::vector<float> signs(qjl_ ? count * d : 0);

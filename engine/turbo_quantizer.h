@@ -34,7 +34,7 @@ struct QuantizerOptions {
   Variant variant = Variant::kCorrected;
   RotationKind rotation = RotationKind::kFast;
   uint64_t seed = 42;
-  QjlTransform qjl = QjlTransform::kOrthogonal;             // prod only
+  QjlTransform qjl = QjlTransform::kOrthogonal;  // prod only
   // corrected only. Max-cosine lowers d * D_prod by 2% (d = 1536) to 17% (GloVe-100) at 4 bits
   // and ~0 at 1-2 bits but encodes 3-5x slower (README, "Variants"), so nearest is the default.
   CorrectedEncoder encoder = CorrectedEncoder::kNearest;
@@ -101,8 +101,7 @@ class TurboQuantizer {
   // For vectors [begin, begin + count): writes z (count x dim) with <P q, z_i> equal to the
   // estimate of <q, x_i> for every q: the decoded vector in the rotated space, scale and QJL
   // term included.
-  void DecodeRotated(const EncodedVectors& encoded, int64_t begin, int64_t count,
-                     float* z) const;
+  void DecodeRotated(const EncodedVectors& encoded, int64_t begin, int64_t count, float* z) const;
   // x_hat = P^T z: the reconstructions in the original space.
   void Decode(const EncodedVectors& encoded, int64_t begin, int64_t count, float* x_hat) const;
 
@@ -113,8 +112,8 @@ class TurboQuantizer {
 
  private:
   explicit TurboQuantizer(const QuantizerOptions& options) : options_(options) {}
-  void EncodeRotated(const float* y, uint8_t* code, float* mse_codes, uint8_t* scratch,
-                     float norm, float* scale, float* residual_norm) const;
+  void EncodeRotated(const float* y, uint8_t* code, float* mse_codes, uint8_t* scratch, float norm,
+                     float* scale, float* residual_norm) const;
 
   QuantizerOptions options_;
   int mse_bits_ = 0;

@@ -9,8 +9,8 @@
 
 namespace tq {
 
-absl::StatusOr<BlockFormat> BlockFormat::Create(const TurboQuantizer& quantizer,
-                                                bool squared_norms, bool mean_dots) {
+absl::StatusOr<BlockFormat> BlockFormat::Create(const TurboQuantizer& quantizer, bool squared_norms,
+                                                bool mean_dots) {
   BlockFormat format;
   format.dim_ = quantizer.dim();
   const int m = quantizer.upper_coords();
@@ -22,8 +22,7 @@ absl::StatusOr<BlockFormat> BlockFormat::Create(const TurboQuantizer& quantizer,
     offset += layout->code_bytes_per_block();
   }
   if (quantizer.mse_bits() > 0) {
-    absl::StatusOr<BlockLayout> layout =
-        BlockLayout::Create(format.dim_ - m, quantizer.mse_bits());
+    absl::StatusOr<BlockLayout> layout = BlockLayout::Create(format.dim_ - m, quantizer.mse_bits());
     if (!layout.ok()) return layout.status();
     format.mse_layout_.emplace(*layout);
     format.mse_offset_ = offset;
@@ -57,8 +56,7 @@ BlockBuilder::BlockBuilder(const BlockFormat& format, const TurboQuantizer& quan
       upper_bytes_(quantizer.upper_bytes()),
       mse_bytes_(PackedBytes(format.dim() - format.upper_coords(), quantizer.mse_bits())),
       upper_codes_(kBlockVectors * format.upper_coords()),
-      mse_codes_(format.mse_layout() ? kBlockVectors * (format.dim() - format.upper_coords())
-                                     : 0),
+      mse_codes_(format.mse_layout() ? kBlockVectors * (format.dim() - format.upper_coords()) : 0),
       qjl_bits_(format.qjl_layout() ? kBlockVectors * format.dim() : 0) {}
 
 void BlockBuilder::Reset() {

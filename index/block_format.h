@@ -109,7 +109,7 @@ class BlockBuilder {
   uint32_t mask_ = 0;
   std::vector<uint8_t> upper_codes_;  // 32 x upper_coords per-coordinate codes
   std::vector<uint8_t> mse_codes_;    // 32 x (dim - upper_coords) per-coordinate codes
-  std::vector<uint8_t> qjl_bits_;   // 32 x dim sign bits (prod)
+  std::vector<uint8_t> qjl_bits_;     // 32 x dim sign bits (prod)
   float columns_[kNumBlockColumns][kBlockVectors] = {};
 };
 

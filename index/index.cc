@@ -75,8 +75,8 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Create(const IndexOptions& options
     context.mse_codebook = index->mse_codebook_.get();
   }
   if (const BlockLayout* layout = index->format_->upper_layout()) {
-    absl::StatusOr<LutCodebook> book = LutCodebook::Create(
-        *layout, index->quantizer_->upper_codebook()->centroids(), options.dim);
+    absl::StatusOr<LutCodebook> book =
+        LutCodebook::Create(*layout, index->quantizer_->upper_codebook()->centroids(), options.dim);
     if (!book.ok()) return book.status();
     index->upper_codebook_ = std::make_unique<LutCodebook>(*std::move(book));
     context.upper_codebook = index->upper_codebook_.get();

@@ -153,9 +153,9 @@ class Index {
   std::vector<float> mean_;
   std::unique_ptr<TurboQuantizer> quantizer_;
   std::unique_ptr<BlockFormat> format_;
-  std::unique_ptr<LutCodebook> mse_codebook_;  // null without Lloyd-Max bits
+  std::unique_ptr<LutCodebook> mse_codebook_;    // null without Lloyd-Max bits
   std::unique_ptr<LutCodebook> upper_codebook_;  // non-integer rates only
-  std::unique_ptr<LutCodebook> qjl_codebook_;  // prod only
+  std::unique_ptr<LutCodebook> qjl_codebook_;    // prod only
   std::unique_ptr<ScoringContext> context_;
 
   // Writers (Add, Remove, Compact) take write_mu_ for their whole call, so they run one at a

@@ -225,8 +225,8 @@ absl::Status Index::SaveLocked(std::string_view path, WalBase* base) const {
   if (status.ok() && !mean_.empty()) {
     const std::vector<std::pair<const void*, size_t>> mean_piece = {
         {mean_.data(), mean_.size() * sizeof(float)}};
-    status = AppendSection(*out, SectionKind::kMean, kSectionAlignment, mean_piece,
-                           &header.sections);
+    status =
+        AppendSection(*out, SectionKind::kMean, kSectionAlignment, mean_piece, &header.sections);
   }
   if (!status.ok()) return status;
   const std::vector<uint8_t> bytes = SerializeIndexFileHeader(header);
@@ -256,9 +256,9 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
   // The quantizer and block format are this build's, recomputed; the file must agree.
   const QuantizerOptions defaults;
   if (h.qjl != defaults.qjl) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        std::string(path), ": written with QJL '", std::string(QjlTransformName(h.qjl)),
-        "', which this build's index does not use"));
+    return absl::FailedPreconditionError(absl::StrCat(std::string(path), ": written with QJL '",
+                                                      std::string(QjlTransformName(h.qjl)),
+                                                      "', which this build's index does not use"));
   }
   // A given mean is read from its section below; the index is created without it (as a
   // first-batch one: the same block format).

@@ -109,8 +109,8 @@ absl::Status ValidateIndexOptions(const IndexOptions& options) {
   }
   if (options.upper_coords != 0) {
     if (options.upper_coords < 0 || options.upper_coords >= options.dim) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "index: upper_coords ", options.upper_coords, " outside [0, ", options.dim, ")"));
+      return absl::InvalidArgumentError(absl::StrCat("index: upper_coords ", options.upper_coords,
+                                                     " outside [0, ", options.dim, ")"));
     }
     if (options.bits >= 4 || options.variant == Variant::kProd) {
       return absl::InvalidArgumentError(
@@ -142,8 +142,8 @@ absl::Status ValidateIndexOptions(const IndexOptions& options) {
     case Centering::kNone:
     case Centering::kFirstBatch:
       if (!options.mean.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "index: a mean is given but centering is ", std::string(CenteringName(options.center))));
+        return absl::InvalidArgumentError(absl::StrCat("index: a mean is given but centering is ",
+                                                       std::string(CenteringName(options.center))));
       }
       break;
     case Centering::kGiven:

@@ -35,7 +35,7 @@ absl::StatusOr<KeepVectors> ParseKeepVectors(std::string_view name);  // also "f
 //                batches, where a noisy mean would hurt more than help)
 //   given:       IndexOptions::mean, chosen by the caller
 enum class Centering { kNone, kFirstBatch, kGiven };
-std::string_view CenteringName(Centering centering);                 // "none", "first-batch", "given"
+std::string_view CenteringName(Centering centering);  // "none", "first-batch", "given"
 absl::StatusOr<Centering> ParseCentering(std::string_view name);
 
 struct IndexOptions {

@@ -39,8 +39,8 @@ QueryScorer::QueryScorer(const ScoringContext& context, const float* query)
       q = centered_query_.data();
     } else {
       key_offset_ = static_cast<float>(offset);
-      add_mean_dots_ = context.format->has_column(BlockColumn::kMeanDot) &&
-                       centered_squares < squares;
+      add_mean_dots_ =
+          context.format->has_column(BlockColumn::kMeanDot) && centered_squares < squares;
       if (add_mean_dots_) q = centered_query_.data();
     }
   }
@@ -109,8 +109,8 @@ void QueryScorer::ScanMany(std::span<const QueryScorer* const> scorers, const Bl
                         std::span<const QuantizedLut* const>(qjl_luts, group), qjl_out);
       }
       for (int g = 0; g < group; ++g) {
-        scorer[g]->Collect(store, b0, count, first, mse_sums[g], upper_sums[g], qjl_sums[g],
-                           params, reservoirs[q0 + g]);
+        scorer[g]->Collect(store, b0, count, first, mse_sums[g], upper_sums[g], qjl_sums[g], params,
+                           reservoirs[q0 + g]);
       }
       b0 += count;
     }

@@ -21,10 +21,10 @@ namespace tq {
 struct ScoringContext {
   const TurboQuantizer* quantizer = nullptr;
   const BlockFormat* format = nullptr;
-  const LutCodebook* mse_codebook = nullptr;  // null when the variant has no Lloyd-Max bits
+  const LutCodebook* mse_codebook = nullptr;    // null when the variant has no Lloyd-Max bits
   const LutCodebook* upper_codebook = nullptr;  // non-integer rates: the (b + 1)-bit part
-  const LutCodebook* qjl_codebook = nullptr;  // prod: values {-1, +1} of the sign bits
-  float qjl_scale = 0;                        // prod: the QJL estimator's constant
+  const LutCodebook* qjl_codebook = nullptr;    // prod: values {-1, +1} of the sign bits
+  float qjl_scale = 0;                          // prod: the QJL estimator's constant
   Metric metric = Metric::kInnerProduct;
   const float* mean = nullptr;  // subtracted from every stored vector (dim values), or null
 };
@@ -70,7 +70,7 @@ class QueryScorer {
   //   <q, x> = <q, mu> + est <q, x - mu>                              (q nearer the origin)
   //          = <q, mu> + <mu, x - mu> (stored, exact) + est <q - mu, x - mu>  (nearer mu)
   // l2 always estimates |(q - mu) - (x - mu)|^2 from the centered query.
-  float key_offset_ = 0;      // <q, mu>
+  float key_offset_ = 0;        // <q, mu>
   bool add_mean_dots_ = false;  // the second form
   std::vector<float> centered_query_;
   double query_squared_norm_ = 0;

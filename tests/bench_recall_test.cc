@@ -21,8 +21,8 @@
 #include <gtest/gtest.h>
 
 #include "cli_test_util.h"
-#include "json_test_util.h"
 #include "io/ann_hdf5.h"
+#include "json_test_util.h"
 
 namespace tq {
 namespace {

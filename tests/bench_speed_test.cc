@@ -62,9 +62,9 @@ TEST_F(BenchSpeed, JsonHasEveryFieldOfEveryRow) {
     const Json& row = rows->items[i];
     EXPECT_EQ(row.Find("bits")->number, bits[i]);
     for (const char* field :
-         {"bytes_per_vector", "block_bytes_per_vector", "add_vectors_per_s_1t",
-          "add_vectors_per_s", "scan_vectors_per_s_1t", "scan_gbps_1t", "memory_read_gbps",
-          "flat_vectors_per_s_1t", "qps_1t", "qps", "latency_p50_ms", "latency_p99_ms"}) {
+         {"bytes_per_vector", "block_bytes_per_vector", "add_vectors_per_s_1t", "add_vectors_per_s",
+          "scan_vectors_per_s_1t", "scan_gbps_1t", "memory_read_gbps", "flat_vectors_per_s_1t",
+          "qps_1t", "qps", "latency_p50_ms", "latency_p99_ms"}) {
       const Json* value = row.Find(field);
       ASSERT_NE(value, nullptr) << field;
       EXPECT_GT(value->number, 0) << field;

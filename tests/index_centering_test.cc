@@ -156,8 +156,8 @@ TEST(IndexCentering, RerankedScoresStayExact) {
   const std::vector<float> x = OffsetVectors(n, d, 2.0, 6);
   for (Metric metric : {Metric::kInnerProduct, Metric::kCosine, Metric::kL2}) {
     SCOPED_TRACE(std::string(MetricName(metric)));
-    std::unique_ptr<Index> index = MakeIndex(Options(d, 3, metric, Variant::kCorrected,
-                                                     KeepVectors::kFloat32));
+    std::unique_ptr<Index> index =
+        MakeIndex(Options(d, 3, metric, Variant::kCorrected, KeepVectors::kFloat32));
     ASSERT_TRUE(index->Add(x).ok());
     const std::vector<float> queries = testing::RandomVectors(4, d, 7);
     SearchParams params;

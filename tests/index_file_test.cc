@@ -498,8 +498,8 @@ TEST(IndexFileCorruption, UncheckedOpenOfACorruptFileNeverCrashes) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Golden files: indexes written by formats 1.0 and 1.1, committed under tests/data/. Every later build
-// must open them and give the recorded answers; a format change bumps the version and keeps a
+// Golden files: indexes written by formats 1.0 and 1.1, committed under tests/data/. Every later
+// build must open them and give the recorded answers; a format change bumps the version and keeps a
 // reader for 1.0 instead of breaking these. TQ_REGENERATE_GOLDEN=1 rewrites them (only for a
 // deliberate new golden file, never to make a failing test pass).
 

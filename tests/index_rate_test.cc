@@ -32,8 +32,8 @@ TEST(RateToBits, SplitsARateIntoBitsAndUpperCoordinates) {
   struct Case {
     double rate;
     int dim, bits, upper;
-  } cases[] = {{2.5, 100, 2, 50}, {2.24, 100, 2, 24}, {1.0, 10, 1, 0},    {4.0, 10, 4, 0},
-               {3.999, 100, 4, 0}, {1.01, 10, 1, 0},  {3.3, 7, 3, 2}};
+  } cases[] = {{2.5, 100, 2, 50},  {2.24, 100, 2, 24}, {1.0, 10, 1, 0}, {4.0, 10, 4, 0},
+               {3.999, 100, 4, 0}, {1.01, 10, 1, 0},   {3.3, 7, 3, 2}};
   for (const Case& c : cases) {
     IndexOptions options;
     ASSERT_TRUE(RateToBits(c.rate, c.dim, &options).ok()) << c.rate;

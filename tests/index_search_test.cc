@@ -177,7 +177,8 @@ TEST(IndexSearchTest, CosineAndL2ScoresDeriveFromTheEstimate) {
   const std::vector<float> x = RandomVectors(kN, kDim, 41);
   const std::vector<float> q = RandomVectors(1, kDim, 42);
   // Uncentered: with a mean, ip may estimate <q, x - mu> where l2 uses <q - mu, x - mu>.
-  IndexOptions l2_options = Options(kDim, 4, Metric::kL2), ip_options = Options(kDim, 4, Metric::kInnerProduct);
+  IndexOptions l2_options = Options(kDim, 4, Metric::kL2),
+               ip_options = Options(kDim, 4, Metric::kInnerProduct);
   l2_options.center = ip_options.center = Centering::kNone;
   auto l2 = MakeIndex(l2_options);
   auto ip = MakeIndex(ip_options);

@@ -144,14 +144,14 @@ TEST_F(TqIndexCli, BuildInfoQueryAddOnGlove) {
   ASSERT_EQ(json.code, 0);
   for (const char* field :
        {"\"dim\":100", "\"bits\":4", "\"metric\":\"cosine\"", "\"keep_vectors\":\"f16\"",
-        "\"center\":\"given\"", "\"format\":\"1.1\"",
-        "\"size\":100000", "\"file_bytes\":", "\"sections\":[", "\"crc32c\":"}) {
+        "\"center\":\"given\"", "\"format\":\"1.1\"", "\"size\":100000",
+        "\"file_bytes\":", "\"sections\":[", "\"crc32c\":"}) {
     EXPECT_TRUE(Contains(json.out, field)) << field << " in " << json.out;
   }
 
   // --center=none: the paper's TurboQuant, in a format 1.0 file.
-  const CliRun plain = Cli("build --quiet --center=none --data=" + kGlove +
-                           " --bits=2 --out=" + Path("plain.tqi"));
+  const CliRun plain =
+      Cli("build --quiet --center=none --data=" + kGlove + " --bits=2 --out=" + Path("plain.tqi"));
   ASSERT_EQ(plain.code, 0) << plain.err;
   const CliRun plain_info = Cli("info --index=" + Path("plain.tqi"));
   EXPECT_TRUE(Contains(plain_info.out, "centering      none")) << plain_info.out;
@@ -166,8 +166,8 @@ TEST_F(TqIndexCli, BuildInfoQueryAddOnGlove) {
   const CliRun swept = Cli("build --quiet --data=" + kGlove +
                            " --bits=3 --encoder=max-cosine --out=" + Path("swept.tqi"));
   ASSERT_EQ(swept.code, 0) << swept.err;
-  EXPECT_TRUE(Contains(Cli("info --json --index=" + Path("swept.tqi")).out,
-                       "\"encoder\":\"max-cosine\""));
+  EXPECT_TRUE(
+      Contains(Cli("info --json --index=" + Path("swept.tqi")).out, "\"encoder\":\"max-cosine\""));
 
   // The recall the CLI prints is the library's, with and without rerank.
   const CliRun query = Cli("query --index=" + index + " --queries=" + kGlove +

@@ -60,5 +60,4 @@ uint64_t SumWords(const uint64_t* words, size_t n) {
   return sum;
 }
 
-
 }  // namespace tq

@@ -1,5 +1,7 @@
-// Comma-separated flag values (see flag_lists.h).
+// Flag values shared by the tq-bench commands (see flag_lists.h).
 #include "tools/bench/flag_lists.h"
+
+#include <omp.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -34,6 +36,13 @@ absl::StatusOr<std::vector<int>> ParseIntList(const std::string& flag, const std
     values.push_back(value);
   }
   return values;
+}
+
+absl::StatusOr<int> ParseThreads(int value) {
+  if (value < 0 || value > 4096) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads ", value, " outside [0, 4096]"));
+  }
+  return value > 0 ? value : omp_get_max_threads();
 }
 
 }  // namespace tq::bench

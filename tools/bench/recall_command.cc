@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tools/bench/commands.h"
+#include "tools/bench/flag_lists.h"
 #include "tools/bench/flags.h"
 #include "tools/bench/recall_data.h"
 #include "tools/bench/recall_measure.h"
@@ -87,11 +88,9 @@ absl::StatusOr<Settings> ReadSettings(const std::vector<std::string>& given) {
     return absl::InvalidArgumentError(absl::StrCat("--rerank ", s.rerank, ": 0 (off) or ",
                                                    kTruthDepth, " .. 100000 (it feeds recall@10)"));
   }
-  const int threads = absl::GetFlag(FLAGS_threads);
-  if (threads < 0 || threads > 4096) {
-    return absl::InvalidArgumentError(absl::StrCat("--threads ", threads, " outside [0, 4096]"));
-  }
-  s.threads = threads > 0 ? threads : omp_get_max_threads();
+  absl::StatusOr<int> threads = ParseThreads(absl::GetFlag(FLAGS_threads));
+  if (!threads.ok()) return threads.status();
+  s.threads = *threads;
   // --queries is shared with distortion, whose default (32) is not recall's (all).
   if (cli::WasGiven(given, "queries")) {
     s.queries = absl::GetFlag(FLAGS_queries);

@@ -217,7 +217,8 @@ absl::StatusOr<std::vector<MethodSpec>> ParseMethods(const std::string& methods,
       // Suffix: [variant][-maxcos][-nocenter], in that order.
       std::string variant_name = suffix;
       bool center = true, max_cosine = false;
-      for (auto [token, flag] : {std::pair{"nocenter", &center}, std::pair{"maxcos", &max_cosine}}) {
+      for (auto [token, flag] :
+           {std::pair{"nocenter", &center}, std::pair{"maxcos", &max_cosine}}) {
         const std::string dashed = absl::StrCat("-", token);
         if (variant_name == token) {
           variant_name.clear();
@@ -228,8 +229,7 @@ absl::StatusOr<std::vector<MethodSpec>> ParseMethods(const std::string& methods,
         }
         *flag = !*flag;
       }
-      const std::string tail =
-          absl::StrCat(max_cosine ? "-maxcos" : "", center ? "" : "-nocenter");
+      const std::string tail = absl::StrCat(max_cosine ? "-maxcos" : "", center ? "" : "-nocenter");
       const CorrectedEncoder encoder =
           max_cosine ? CorrectedEncoder::kMaxCosine : CorrectedEncoder::kNearest;
       const std::string number = name.substr(family.size(), name.find('-') - family.size());
@@ -257,8 +257,8 @@ absl::StatusOr<std::vector<MethodSpec>> ParseMethods(const std::string& methods,
                (bits == 1 || bits == 2 || bits == 4 || bits == 8)) {
       known = true;
       add({name, MethodFamily::kPq, bits});
-    } else if (parsed && (suffix.empty() || suffix == "pad8") && family == "rabitq" &&
-               bits >= 1 && bits <= 8) {
+    } else if (parsed && (suffix.empty() || suffix == "pad8") && family == "rabitq" && bits >= 1 &&
+               bits <= 8) {
       known = true;
       MethodSpec spec{name, MethodFamily::kRabitq, bits};
       spec.rabitq_pad_to = suffix.empty() ? 64 : 8;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "tools/bench/commands.h"
+#include "tools/bench/flag_lists.h"
 #include "tools/bench/flags.h"
 #include "tools/bench/speed_faiss.h"
 #include "tools/bench/speed_measure.h"
@@ -32,8 +33,9 @@ const cli::CommandSpec& SpeedSpec() {
       {{"data", "FILE", "vectors: train = base, test = queries (.hdf5 with its metric, .fvecs...)"},
        {"random", "NxD", "instead of --data: N Gaussian vectors of dimension D (and the queries)"},
        {"bits", "LIST", "bit widths, each 1..4, fractions allowed (default 1,2,3,4)"},
-       {"threads", "T", "the multi-thread figures use T threads (default 0 = all cores); "
-                        "1 thread is always measured"},
+       {"threads", "T",
+        "the multi-thread figures use T threads (default 0 = all cores); "
+        "1 thread is always measured"},
        {"k", "K", "neighbours per query (default 10)"},
        {"rerank", "R", "rescore the best R exactly with kept float16 vectors (default 0)"},
        {"queries", "N", "queries (test rows, or random ones) (default 1000)"},
@@ -89,20 +91,20 @@ absl::StatusOr<Settings> ReadSettings(const std::vector<std::string>& given) {
     }
     s.bits.push_back(rate);
   }
-  const int threads = absl::GetFlag(FLAGS_threads);
-  if (threads < 0 || threads > 4096) {
-    return absl::InvalidArgumentError(absl::StrCat("--threads ", threads, " outside [0, 4096]"));
-  }
-  s.options.threads = threads > 0 ? threads : omp_get_max_threads();
+  absl::StatusOr<int> threads = ParseThreads(absl::GetFlag(FLAGS_threads));
+  if (!threads.ok()) return threads.status();
+  s.options.threads = *threads;
   // --k and --queries are shared with other commands, whose defaults are not speed's.
   if (cli::WasGiven(given, "k")) {
     const int64_t k = absl::GetFlag(FLAGS_k);
-    if (k < 1 || k > 1024) return absl::InvalidArgumentError(absl::StrCat("--k ", k, " outside [1, 1024]"));
+    if (k < 1 || k > 1024)
+      return absl::InvalidArgumentError(absl::StrCat("--k ", k, " outside [1, 1024]"));
     s.options.k = static_cast<int>(k);
   }
   if (cli::WasGiven(given, "queries")) {
     s.queries = absl::GetFlag(FLAGS_queries);
-    if (s.queries < 1) return absl::InvalidArgumentError(absl::StrCat("--queries ", s.queries, " < 1"));
+    if (s.queries < 1)
+      return absl::InvalidArgumentError(absl::StrCat("--queries ", s.queries, " < 1"));
   }
   s.options.rerank = absl::GetFlag(FLAGS_rerank);
   if (s.options.rerank < 0) {
@@ -187,14 +189,26 @@ std::string Json(const SpeedData& data, const SpeedOptions& options,
 std::string Table(const SpeedOptions& options, const std::vector<SpeedRow>& rows,
                   const std::vector<FaissColumns>& faiss) {
   const std::string t = absl::StrCat(options.threads, "t");
-  std::vector<std::string> header = {"bits", "bytes/vector", "add/s 1t", "add/s " + t, "add x",
-                                     "p50 ms", "p99 ms", "scan vectors/s 1t", "scan GB/s 1t",
-                                     "memory read GB/s", "scan / read", "flat vectors/s 1t",
-                                     "scan / flat", "QPS 1t", "QPS " + t, "QPS x",
+  std::vector<std::string> header = {"bits",
+                                     "bytes/vector",
+                                     "add/s 1t",
+                                     "add/s " + t,
+                                     "add x",
+                                     "p50 ms",
+                                     "p99 ms",
+                                     "scan vectors/s 1t",
+                                     "scan GB/s 1t",
+                                     "memory read GB/s",
+                                     "scan / read",
+                                     "flat vectors/s 1t",
+                                     "scan / flat",
+                                     "QPS 1t",
+                                     "QPS " + t,
+                                     "QPS x",
                                      absl::StrCat("recall@", options.k)};
   if (!faiss.empty()) {
-    for (const char* h : {"FAISS PQ bytes", "FAISS PQ train + add s", "FAISS PQ QPS 1t",
-                          "FAISS PQ recall"}) {
+    for (const char* h :
+         {"FAISS PQ bytes", "FAISS PQ train + add s", "FAISS PQ QPS 1t", "FAISS PQ recall"}) {
       header.push_back(h);
     }
   }
@@ -203,18 +217,23 @@ std::string Table(const SpeedOptions& options, const std::vector<SpeedRow>& rows
   for (size_t i = 0; i < rows.size(); ++i) {
     const SpeedRow& r = rows[i];
     std::vector<std::string> cells = {
-                  report::FormatShortest(r.bits), report::FormatFixed(r.bytes_per_vector, 1),
-                  absl::StrFormat("%.3g", r.add_vectors_per_s_1t),
-                  absl::StrFormat("%.3g", r.add_vectors_per_s),
-                  report::FormatFixed(r.add_vectors_per_s / r.add_vectors_per_s_1t, 2),
-                  report::FormatFixed(r.latency_p50_ms, 3), report::FormatFixed(r.latency_p99_ms, 3),
-                  absl::StrFormat("%.3g", r.scan_vectors_per_s_1t),
-                  report::FormatFixed(r.scan_gbps_1t, 1), report::FormatFixed(r.memory_read_gbps, 1),
-                  report::FormatFixed(r.scan_gbps_1t / r.memory_read_gbps, 2),
-                  absl::StrFormat("%.3g", r.flat_vectors_per_s_1t),
-                  report::FormatFixed(r.scan_vectors_per_s_1t / r.flat_vectors_per_s_1t, 1),
-                  absl::StrFormat("%.0f", r.qps_1t), absl::StrFormat("%.0f", r.qps),
-                  report::FormatFixed(r.qps / r.qps_1t, 2), report::FormatFixed(r.recall, 3)};
+        report::FormatShortest(r.bits),
+        report::FormatFixed(r.bytes_per_vector, 1),
+        absl::StrFormat("%.3g", r.add_vectors_per_s_1t),
+        absl::StrFormat("%.3g", r.add_vectors_per_s),
+        report::FormatFixed(r.add_vectors_per_s / r.add_vectors_per_s_1t, 2),
+        report::FormatFixed(r.latency_p50_ms, 3),
+        report::FormatFixed(r.latency_p99_ms, 3),
+        absl::StrFormat("%.3g", r.scan_vectors_per_s_1t),
+        report::FormatFixed(r.scan_gbps_1t, 1),
+        report::FormatFixed(r.memory_read_gbps, 1),
+        report::FormatFixed(r.scan_gbps_1t / r.memory_read_gbps, 2),
+        absl::StrFormat("%.3g", r.flat_vectors_per_s_1t),
+        report::FormatFixed(r.scan_vectors_per_s_1t / r.flat_vectors_per_s_1t, 1),
+        absl::StrFormat("%.0f", r.qps_1t),
+        absl::StrFormat("%.0f", r.qps),
+        report::FormatFixed(r.qps / r.qps_1t, 2),
+        report::FormatFixed(r.recall, 3)};
     if (!faiss.empty()) {
       const bool m = faiss[i].measured;
       const FaissPqRow& f = faiss[i].pq;
@@ -237,11 +256,10 @@ int RunSpeed(const std::vector<std::string>& /*args*/, const std::vector<std::st
     return kExitUsage;
   }
   const Settings& s = *settings;
-  absl::StatusOr<SpeedData> data =
-      s.path.empty()
-          ? absl::StatusOr<SpeedData>(RandomSpeedData(s.random_n, s.random_dim, s.queries,
-                                                      s.options.seed))
-          : LoadSpeedData(s.path, s.n, s.queries);
+  absl::StatusOr<SpeedData> data = s.path.empty()
+                                       ? absl::StatusOr<SpeedData>(RandomSpeedData(
+                                             s.random_n, s.random_dim, s.queries, s.options.seed))
+                                       : LoadSpeedData(s.path, s.n, s.queries);
   if (!data.ok()) {
     std::fprintf(stderr, "%s: %s\n", kCommand, std::string(data.status().message()).c_str());
     return kExitBadInput;

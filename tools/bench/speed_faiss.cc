@@ -31,8 +31,8 @@ bool FaissAvailable() { return true; }
 absl::StatusOr<FaissPqRow> MeasureFaissPq(const SpeedData& data, int bits, int k,
                                           const std::vector<int64_t>& truth) {
   if (bits != 1 && bits != 2 && bits != 4 && bits != 8) {
-    return absl::InvalidArgumentError(absl::StrCat("--faiss: no 8-bit PQ shape for ", bits,
-                                                   " bits per dimension"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--faiss: no 8-bit PQ shape for ", bits, " bits per dimension"));
   }
   if (data.dim * bits % 8 != 0) {
     return absl::InvalidArgumentError(absl::StrCat("--faiss: ", data.dim, " dimensions at ", bits,

@@ -20,8 +20,8 @@ struct FaissPqRow {
   double bytes_per_vector = 0;  // M code bytes, no floats
   double train_seconds = 0;
   double add_seconds = 0;
-  double qps_1t = 0;            // one query per call, one thread
-  double recall = 0;            // recall@k against `truth`
+  double qps_1t = 0;  // one query per call, one thread
+  double recall = 0;  // recall@k against `truth`
 };
 
 // IndexPQ with d * bits / 8 sub-quantizers of 8 bits (bits in 1, 2, 4, 8 and d * bits divisible
@@ -30,8 +30,7 @@ absl::StatusOr<FaissPqRow> MeasureFaissPq(const SpeedData& data, int bits, int k
                                           const std::vector<int64_t>& truth);
 
 // IndexFlatIP (IndexFlatL2 under l2): vectors scored per second, one query per call, one thread.
-absl::StatusOr<double> FaissFlatVectorsPerSecond(const SpeedData& data, int k,
-                                                 int64_t max_queries);
+absl::StatusOr<double> FaissFlatVectorsPerSecond(const SpeedData& data, int k, int64_t max_queries);
 
 }  // namespace tq::bench
 

@@ -13,8 +13,7 @@ absl::Status NotBuilt() {
 
 bool FaissAvailable() { return false; }
 
-absl::StatusOr<FaissPqRow> MeasureFaissPq(const SpeedData&, int, int,
-                                          const std::vector<int64_t>&) {
+absl::StatusOr<FaissPqRow> MeasureFaissPq(const SpeedData&, int, int, const std::vector<int64_t>&) {
   return NotBuilt();
 }
 

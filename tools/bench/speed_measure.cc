@@ -38,8 +38,8 @@ absl::StatusOr<std::vector<float>> ReadRows(const std::string& path, const std::
   if (absl::Status s = (*file)->ReadRows(0, *rows, out); !s.ok()) return s;
   for (size_t i = 0; i < out.size(); ++i) {
     if (!std::isfinite(out[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": ", dataset, " row ",
-                                                     i / *dim, " has a non-finite value"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", dataset, " row ", i / *dim, " has a non-finite value"));
     }
   }
   return out;
@@ -134,7 +134,8 @@ ExactSearch::ExactSearch(const SpeedData& data) : data_(data) {
     norms_.resize(n);
     for (int64_t i = 0; i < n; ++i) {
       double s = 0;
-      for (int j = 0; j < d; ++j) s += static_cast<double>(data.base[i * d + j]) * data.base[i * d + j];
+      for (int j = 0; j < d; ++j)
+        s += static_cast<double>(data.base[i * d + j]) * data.base[i * d + j];
       norms_[i] = static_cast<float>(s);
     }
   }

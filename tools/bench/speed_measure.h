@@ -43,16 +43,16 @@ struct SpeedRow {
   double bytes_per_vector = 0;        // codes + per-vector floats
   double block_bytes_per_vector = 0;  // what a scan reads: + live mask and block padding
   double add_vectors_per_s_1t = 0;
-  double add_vectors_per_s = 0;       // options.threads threads
-  double latency_p50_ms = 0;          // one query per call, one thread
+  double add_vectors_per_s = 0;  // options.threads threads
+  double latency_p50_ms = 0;     // one query per call, one thread
   double latency_p99_ms = 0;
-  double scan_vectors_per_s_1t = 0;   // n x queries/s of those single-query calls
-  double scan_gbps_1t = 0;            // the same in bytes of blocks
-  double memory_read_gbps = 0;        // one thread summing as many bytes as the blocks hold
-  double flat_vectors_per_s_1t = 0;   // exact float search, one query per call, one thread
-  double qps_1t = 0;                  // the whole batch in one Search call, one thread
-  double qps = 0;                     // the same on options.threads threads
-  double recall = 0;                  // recall@k of the batch against exact search
+  double scan_vectors_per_s_1t = 0;  // n x queries/s of those single-query calls
+  double scan_gbps_1t = 0;           // the same in bytes of blocks
+  double memory_read_gbps = 0;       // one thread summing as many bytes as the blocks hold
+  double flat_vectors_per_s_1t = 0;  // exact float search, one query per call, one thread
+  double qps_1t = 0;                 // the whole batch in one Search call, one thread
+  double qps = 0;                    // the same on options.threads threads
+  double recall = 0;                 // recall@k of the batch against exact search
 };
 
 // Builds the index at `rate` bits (whole or not) and measures every field but the flat search,

@@ -147,8 +147,8 @@ int RunBuild(const std::vector<std::string>& /*args*/, const std::vector<std::st
                  "  encode %.2f s (%.0f vectors/s), save %.2f s, file %s (%.1f bytes/vector)\n",
                  static_cast<long long>(n), options.dim, data_path.c_str(), out_path.c_str(),
                  std::string(MetricName(options.metric)).c_str(),
-                 absl::StrCat(options.bits + static_cast<double>(options.upper_coords) /
-                                                 std::max(options.dim, 1))
+                 absl::StrCat(options.bits +
+                              static_cast<double>(options.upper_coords) / std::max(options.dim, 1))
                      .c_str(),
                  std::string(VariantName(options.variant)).c_str(),
                  std::string(RotationKindName(options.rotation)).c_str(),

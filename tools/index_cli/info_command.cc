@@ -138,15 +138,14 @@ std::string Text(const std::string& path, const IndexFileHeader& h, int64_t file
   line("format", absl::StrCat(h.major, ".", h.minor));
   line("dimension", absl::StrCat(h.options.dim));
   line("quantizer",
-       absl::StrCat(h.options.bits, " bits",
-                    h.options.upper_coords > 0
-                        ? absl::StrCat(" (", h.options.bits + 1, " on the first ",
-                                       h.options.upper_coords, " coordinates)")
-                        : std::string(),
-                    ", ", std::string(VariantName(h.options.variant)),
-                    h.encoder == CorrectedEncoder::kMaxCosine ? " (max-cosine encoder)" : "", ", ",
-                    std::string(RotationKindName(h.options.rotation)), " rotation, seed ",
-                    h.options.seed));
+       absl::StrCat(
+           h.options.bits, " bits",
+           h.options.upper_coords > 0 ? absl::StrCat(" (", h.options.bits + 1, " on the first ",
+                                                     h.options.upper_coords, " coordinates)")
+                                      : std::string(),
+           ", ", std::string(VariantName(h.options.variant)),
+           h.encoder == CorrectedEncoder::kMaxCosine ? " (max-cosine encoder)" : "", ", ",
+           std::string(RotationKindName(h.options.rotation)), " rotation, seed ", h.options.seed));
   line("metric", std::string(MetricName(h.options.metric)));
   line("centering", std::string(CenteringName(h.options.center)));
   line("vectors", absl::StrCat(h.live, " live, ", h.size - h.live, " removed (", h.size,
