@@ -67,28 +67,30 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Create(const IndexOptions& options
   context.quantizer = index->quantizer_.get();
   context.format = index->format_.get();
   context.metric = options.metric;
-  if (const BlockLayout* layout = index->format_->mse_layout()) {
-    absl::StatusOr<LutCodebook> book =
-        LutCodebook::Create(*layout, index->quantizer_->codebook()->centroids(), options.dim);
-    if (!book.ok()) return book.status();
-    index->mse_codebook_ = std::make_unique<LutCodebook>(*std::move(book));
-    context.mse_codebook = index->mse_codebook_.get();
+  // The values each code part's tables are built from (the density is the whole vector's).
+  auto make_book = [&](const BlockLayout* layout, std::span<const float> values,
+                       std::unique_ptr<LutCodebook>* book, const LutCodebook** in_context) {
+    if (layout == nullptr) return absl::OkStatus();
+    absl::StatusOr<LutCodebook> created = LutCodebook::Create(*layout, values, options.dim);
+    if (!created.ok()) return created.status();
+    *book = std::make_unique<LutCodebook>(*std::move(created));
+    *in_context = book->get();
+    return absl::OkStatus();
+  };
+  const TurboQuantizer& q = *index->quantizer_;
+  const float signs[2] = {-1.0f, 1.0f};
+  for (const absl::Status& s :
+       {make_book(index->format_->mse_layout(),
+                  q.codebook() ? q.codebook()->centroids() : std::span<const float>(),
+                  &index->mse_codebook_, &context.mse_codebook),
+        make_book(index->format_->upper_layout(),
+                  q.upper_codebook() ? q.upper_codebook()->centroids() : std::span<const float>(),
+                  &index->upper_codebook_, &context.upper_codebook),
+        make_book(index->format_->qjl_layout(), signs, &index->qjl_codebook_,
+                  &context.qjl_codebook)}) {
+    if (!s.ok()) return s;
   }
-  if (const BlockLayout* layout = index->format_->upper_layout()) {
-    absl::StatusOr<LutCodebook> book =
-        LutCodebook::Create(*layout, index->quantizer_->upper_codebook()->centroids(), options.dim);
-    if (!book.ok()) return book.status();
-    index->upper_codebook_ = std::make_unique<LutCodebook>(*std::move(book));
-    context.upper_codebook = index->upper_codebook_.get();
-  }
-  if (const BlockLayout* layout = index->format_->qjl_layout()) {
-    const float signs[2] = {-1.0f, 1.0f};
-    absl::StatusOr<LutCodebook> book = LutCodebook::Create(*layout, signs);
-    if (!book.ok()) return book.status();
-    index->qjl_codebook_ = std::make_unique<LutCodebook>(*std::move(book));
-    context.qjl_codebook = index->qjl_codebook_.get();
-    context.qjl_scale = index->quantizer_->qjl_scale();
-  }
+  context.qjl_scale = q.qjl_scale();
   if (options.center == Centering::kGiven) {
     index->mean_ = options.mean;
     context.mean = index->mean_.data();

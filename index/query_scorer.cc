@@ -165,7 +165,7 @@ void QueryScorer::Collect(const BlockStore& store, int64_t b0, int64_t count, co
     if (add_mean_dots_) {
       const float* dots = format.column(block, BlockColumn::kMeanDot);
       for (int l = 0; l < kBlockVectors; ++l) key[l] += dots[l] + key_offset_;
-    } else if (!l2) {
+    } else if (key_offset_ != 0.0f) {  // centered ip/cosine, query nearer the origin
       for (int l = 0; l < kBlockVectors; ++l) key[l] += key_offset_;
     }
     if (l2) {

@@ -37,6 +37,9 @@ TEST_F(BenchSpeed, UsageErrorsExitTwoAndBadFilesOne) {
   EXPECT_EQ(Speed("--random 100x8 --bits 5").code, 2);
   EXPECT_EQ(Speed("--random 100x8 --bits 2,x").code, 2);
   EXPECT_EQ(Speed("--random 100x8 --k 0").code, 2);
+  const CliRun huge = Speed("--random 2000000000x65536");  // refused before any allocation
+  EXPECT_EQ(huge.code, 2);
+  EXPECT_TRUE(Contains(huge.err, "GiB")) << huge.err;
   EXPECT_EQ(Speed("--help").code, 0);
   const CliRun missing = Speed("--data " + dir_ + "/missing.hdf5");
   EXPECT_EQ(missing.code, 1);
@@ -113,7 +116,7 @@ TEST_F(BenchSpeed, TableOnAnAnnBenchmarksFile) {
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_TRUE(Contains(run.out, "| bits |")) << run.out;
   EXPECT_TRUE(Contains(run.out, "scan / read")) << run.out;
-  EXPECT_TRUE(Contains(run.err, "n = 3000, d = 100, 20 queries, cosine")) << run.err;
+  EXPECT_TRUE(Contains(run.err, "n = 3000, d = 100, 20 queries, angular")) << run.err;
 }
 
 }  // namespace

@@ -169,6 +169,10 @@ absl::StatusOr<RecallData> LoadRecallData(const RecallDataOptions& options) {
                                 SecondsSince(start)));
   }
 
+  if (!options.ground_truth) {
+    data.truth_note = "not computed";
+    return data;
+  }
   // The file's neighbours index the whole train set; a cut base needs its own truth.
   data.truth_depth = static_cast<int>(std::min<int64_t>(kTruthDepth, data.n));
   absl::StatusOr<bool> has_neighbors = reader->HasDataset("neighbors");
@@ -213,6 +217,18 @@ absl::StatusOr<RecallData> LoadRecallData(const RecallDataOptions& options) {
                                 data.n, data.truth_note, SecondsSince(truth_start)));
   }
   return data;
+}
+
+Metric IndexMetric(io::DatasetMetric metric) {
+  switch (metric) {
+    case io::DatasetMetric::kCosine:
+      return Metric::kCosine;
+    case io::DatasetMetric::kL2:
+      return Metric::kL2;
+    case io::DatasetMetric::kInnerProduct:
+      break;
+  }
+  return Metric::kInnerProduct;
 }
 
 }  // namespace tq::bench

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "index/index_options.h"
 #include "io/ann_hdf5.h"
 
 namespace tq::bench {
@@ -31,6 +32,8 @@ struct RecallDataOptions {
   int64_t max_queries = 0;  // first rows of `test`; 0 = all
   // Result ids held per query by the measurement (max(k, 10)), for the memory bound.
   int result_depth = 64;
+  // false: no ground truth at all (tq-bench speed computes its own, at its k).
+  bool ground_truth = true;
   StepLog log;
 };
 
@@ -60,6 +63,9 @@ struct RecallData {
 // cover these exact rows (the whole train set, at least min(10, n) per query); otherwise the
 // truth is computed by brute force (OpenMP over queries, double accumulation).
 absl::StatusOr<RecallData> LoadRecallData(const RecallDataOptions& options);
+
+// The tq::Index metric of a file's: cosine for angular (the rows are unit already), l2, ip.
+Metric IndexMetric(io::DatasetMetric metric);
 
 // Exact nearness of two rows, larger is nearer: the inner product, or minus the squared
 // distance under L2. Accumulated in double, so ranking by it is the ground truth's ranking.

@@ -160,9 +160,7 @@ absl::StatusOr<std::unique_ptr<RecallMethod>> BuildTurboQuant(const MethodSpec& 
   if (absl::Status s = RateToBits(spec.rate, data.dim, &index_options); !s.ok()) return s;
   index_options.variant = spec.variant;
   index_options.seed = options.seed;
-  index_options.metric = data.metric == io::DatasetMetric::kCosine ? Metric::kCosine
-                         : data.l2()                               ? Metric::kL2
-                                                                   : Metric::kInnerProduct;
+  index_options.metric = IndexMetric(data.metric);
   index_options.keep_vectors = options.keep_vectors ? KeepVectors::kFloat32 : KeepVectors::kNone;
   index_options.center = spec.center ? Centering::kFirstBatch : Centering::kNone;
   index_options.encoder = spec.encoder;

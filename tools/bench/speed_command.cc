@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,10 @@ const cli::CommandSpec& SpeedSpec() {
       "speed",
       "add rate, latency, QPS and scan rate of tq::Index against the memory-read ceiling and "
       "exact float search",
-      "(--data FILE | --random NxD) [--bits 1,2,3,4] [--threads T] [--k 10] [--rerank R] "
+      "(--data FILE.hdf5 | --random NxD) [--bits 1,2,3,4] [--threads T] [--k 10] [--rerank R] "
       "[--queries N] [--n N] [--seed S] [--faiss] [--json]",
-      {{"data", "FILE", "vectors: train = base, test = queries (.hdf5 with its metric, .fvecs...)"},
+      {{"data", "FILE.hdf5",
+        "ann-benchmarks file: train = base, test = queries, metric from its `distance`"},
        {"random", "NxD", "instead of --data: N Gaussian vectors of dimension D (and the queries)"},
        {"bits", "LIST", "bit widths, each 1..4, fractions allowed (default 1,2,3,4)"},
        {"threads", "T",
@@ -82,6 +84,11 @@ absl::StatusOr<Settings> ReadSettings(const std::vector<std::string>& given) {
       return absl::InvalidArgumentError(
           absl::StrCat("--random '", random, "': expected NxD, N >= 1, D in 2..65536"));
     }
+    // The same memory bound as a file's (tools/bench/recall_data.h).
+    if (s.random_n * s.random_dim * int64_t{4} > kMaxBaseBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--random '", random, "': above ", kMaxBaseBytes >> 30, " GiB of vectors"));
+    }
   }
   const std::vector<std::string> words = absl::StrSplit(absl::GetFlag(FLAGS_bits), ',');
   for (const std::string& word : words) {
@@ -106,6 +113,10 @@ absl::StatusOr<Settings> ReadSettings(const std::vector<std::string>& given) {
     if (s.queries < 1)
       return absl::InvalidArgumentError(absl::StrCat("--queries ", s.queries, " < 1"));
   }
+  if (s.random_dim > 0 && s.queries * s.random_dim * int64_t{4} > kMaxQueryBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--queries ", s.queries, ": above ", kMaxQueryBytes >> 30, " GiB of queries"));
+  }
   s.options.rerank = absl::GetFlag(FLAGS_rerank);
   if (s.options.rerank < 0) {
     return absl::InvalidArgumentError(absl::StrCat("--rerank ", s.options.rerank, " < 0"));
@@ -128,16 +139,16 @@ struct FaissColumns {
   FaissPqRow pq;  // valid when measured
 };
 
-std::string Json(const SpeedData& data, const SpeedOptions& options,
+std::string Json(const RecallData& data, const SpeedOptions& options,
                  const std::vector<SpeedRow>& rows, const std::vector<FaissColumns>& faiss,
                  double faiss_flat) {
   report::JsonWriter w;
   w.BeginObject();
-  w.Key("data").String(data.label);
+  w.Key("data").String(std::filesystem::path(data.path).filename().string());
   w.Key("n").Int(data.n);
   w.Key("d").Int(data.dim);
   w.Key("nq").Int(data.nq);
-  w.Key("metric").String(MetricName(data.metric));
+  w.Key("metric").String(io::DatasetMetricName(data.metric));
   w.Key("k").Int(options.k);
   w.Key("rerank").Int(options.rerank);
   w.Key("threads").Int(options.threads);
@@ -256,19 +267,24 @@ int RunSpeed(const std::vector<std::string>& /*args*/, const std::vector<std::st
     return kExitUsage;
   }
   const Settings& s = *settings;
-  absl::StatusOr<SpeedData> data = s.path.empty()
-                                       ? absl::StatusOr<SpeedData>(RandomSpeedData(
-                                             s.random_n, s.random_dim, s.queries, s.options.seed))
-                                       : LoadSpeedData(s.path, s.n, s.queries);
+  absl::StatusOr<RecallData> data = s.path.empty()
+                                        ? absl::StatusOr<RecallData>(RandomData(
+                                              s.random_n, s.random_dim, s.queries, s.options.seed))
+                                        : LoadRecallData({.path = s.path,
+                                                          .max_base = s.n,
+                                                          .max_queries = s.queries,
+                                                          .result_depth = s.options.k,
+                                                          .ground_truth = false});
   if (!data.ok()) {
     std::fprintf(stderr, "%s: %s\n", kCommand, std::string(data.status().message()).c_str());
     return kExitBadInput;
   }
   if (!s.json) {
     std::fprintf(stderr, "%s: %s, n = %lld, d = %d, %lld queries, %s, k = %d, rerank %d\n",
-                 kCommand, data->label.c_str(), static_cast<long long>(data->n), data->dim,
-                 static_cast<long long>(data->nq), std::string(MetricName(data->metric)).c_str(),
-                 s.options.k, s.options.rerank);
+                 kCommand, data->path.c_str(), static_cast<long long>(data->n), data->dim,
+                 static_cast<long long>(data->nq),
+                 std::string(io::DatasetMetricName(data->metric)).c_str(), s.options.k,
+                 s.options.rerank);
   }
   // Exact search: the ground truth of every row's recall, and (on up to 100 queries, once: it
   // does not depend on the bits) the exact baseline's speed.

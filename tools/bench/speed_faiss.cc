@@ -20,15 +20,15 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-faiss::MetricType MetricOf(const SpeedData& data) {
-  return data.metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+faiss::MetricType MetricOf(const RecallData& data) {
+  return data.l2() ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
 }
 
 }  // namespace
 
 bool FaissAvailable() { return true; }
 
-absl::StatusOr<FaissPqRow> MeasureFaissPq(const SpeedData& data, int bits, int k,
+absl::StatusOr<FaissPqRow> MeasureFaissPq(const RecallData& data, int bits, int k,
                                           const std::vector<int64_t>& truth) {
   if (bits != 1 && bits != 2 && bits != 4 && bits != 8) {
     return absl::InvalidArgumentError(
@@ -66,10 +66,10 @@ absl::StatusOr<FaissPqRow> MeasureFaissPq(const SpeedData& data, int bits, int k
   return row;
 }
 
-absl::StatusOr<double> FaissFlatVectorsPerSecond(const SpeedData& data, int k,
+absl::StatusOr<double> FaissFlatVectorsPerSecond(const RecallData& data, int k,
                                                  int64_t max_queries) {
   std::unique_ptr<faiss::IndexFlat> index;
-  if (data.metric == Metric::kL2) {
+  if (data.l2()) {
     index = std::make_unique<faiss::IndexFlatL2>(data.dim);
   } else {
     index = std::make_unique<faiss::IndexFlatIP>(data.dim);

@@ -26,11 +26,12 @@ struct FaissPqRow {
 
 // IndexPQ with d * bits / 8 sub-quantizers of 8 bits (bits in 1, 2, 4, 8 and d * bits divisible
 // by 8, else InvalidArgument), trained and filled with the whole base, searched for every query.
-absl::StatusOr<FaissPqRow> MeasureFaissPq(const SpeedData& data, int bits, int k,
+absl::StatusOr<FaissPqRow> MeasureFaissPq(const RecallData& data, int bits, int k,
                                           const std::vector<int64_t>& truth);
 
 // IndexFlatIP (IndexFlatL2 under l2): vectors scored per second, one query per call, one thread.
-absl::StatusOr<double> FaissFlatVectorsPerSecond(const SpeedData& data, int k, int64_t max_queries);
+absl::StatusOr<double> FaissFlatVectorsPerSecond(const RecallData& data, int k,
+                                                 int64_t max_queries);
 
 }  // namespace tq::bench
 

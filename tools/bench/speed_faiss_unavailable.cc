@@ -13,11 +13,12 @@ absl::Status NotBuilt() {
 
 bool FaissAvailable() { return false; }
 
-absl::StatusOr<FaissPqRow> MeasureFaissPq(const SpeedData&, int, int, const std::vector<int64_t>&) {
+absl::StatusOr<FaissPqRow> MeasureFaissPq(const RecallData&, int, int,
+                                          const std::vector<int64_t>&) {
   return NotBuilt();
 }
 
-absl::StatusOr<double> FaissFlatVectorsPerSecond(const SpeedData&, int, int64_t) {
+absl::StatusOr<double> FaissFlatVectorsPerSecond(const RecallData&, int, int64_t) {
   return NotBuilt();
 }
 

@@ -6,18 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <memory>
 #include <numeric>
-#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "benchmarks/memory/memory_read.h"
 #include "engine/matmul.h"
 #include "engine/random.h"
 #include "index/index.h"
-#include "io/vector_file.h"
 
 namespace tq::bench {
 namespace {
@@ -28,32 +24,6 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-absl::StatusOr<std::vector<float>> ReadRows(const std::string& path, const std::string& dataset,
-                                            int64_t limit, int64_t* rows, int* dim) {
-  absl::StatusOr<std::unique_ptr<io::VectorFileReader>> file = io::OpenVectorFile(path, dataset);
-  if (!file.ok()) return file.status();
-  *rows = limit > 0 ? std::min(limit, (*file)->rows()) : (*file)->rows();
-  *dim = static_cast<int>((*file)->dim());
-  std::vector<float> out(*rows * *dim);
-  if (absl::Status s = (*file)->ReadRows(0, *rows, out); !s.ok()) return s;
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (!std::isfinite(out[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": ", dataset, " row ", i / *dim, " has a non-finite value"));
-    }
-  }
-  return out;
-}
-
-void NormalizeRows(std::vector<float>& x, int dim) {
-  for (size_t i = 0; i < x.size(); i += dim) {
-    double s = 0;
-    for (int j = 0; j < dim; ++j) s += static_cast<double>(x[i + j]) * x[i + j];
-    const double inverse = s > 0 ? 1.0 / std::sqrt(s) : 0.0;
-    for (int j = 0; j < dim; ++j) x[i + j] = static_cast<float>(x[i + j] * inverse);
-  }
-}
-
 double Percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
   const size_t at = std::min(values.size() - 1, static_cast<size_t>(p * values.size()));
@@ -62,39 +32,10 @@ double Percentile(std::vector<double> values, double p) {
 
 }  // namespace
 
-absl::StatusOr<SpeedData> LoadSpeedData(const std::string& path, int64_t n, int64_t nq) {
-  SpeedData data;
-  const size_t slash = path.find_last_of('/');
-  data.label = slash == std::string::npos ? path : path.substr(slash + 1);
-  absl::StatusOr<std::unique_ptr<io::VectorFileReader>> file = io::OpenVectorFile(path, "train");
-  if (!file.ok()) return file.status();
-  absl::StatusOr<std::optional<io::DatasetMetric>> metric = (*file)->metric();
-  if (!metric.ok()) return metric.status();
-  if (metric->has_value()) {
-    data.metric = **metric == io::DatasetMetric::kCosine ? Metric::kCosine : Metric::kL2;
-  }
-  int query_dim = 0;
-  absl::StatusOr<std::vector<float>> base = ReadRows(path, "train", n, &data.n, &data.dim);
-  if (!base.ok()) return base.status();
-  absl::StatusOr<std::vector<float>> queries = ReadRows(path, "test", nq, &data.nq, &query_dim);
-  if (!queries.ok()) return queries.status();
-  if (query_dim != data.dim || data.n == 0 || data.nq == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", data.n, " train rows of dimension ",
-                                                   data.dim, ", ", data.nq, " test rows of ",
-                                                   query_dim));
-  }
-  data.base = *std::move(base);
-  data.queries = *std::move(queries);
-  if (data.metric == Metric::kCosine) {
-    NormalizeRows(data.base, data.dim);
-    NormalizeRows(data.queries, data.dim);
-  }
-  return data;
-}
-
-SpeedData RandomSpeedData(int64_t n, int dim, int64_t nq, uint64_t seed) {
-  SpeedData data;
-  data.label = absl::StrCat("random ", n, "x", dim, " (Gaussian, seed ", seed, ")");
+RecallData RandomData(int64_t n, int dim, int64_t nq, uint64_t seed) {
+  RecallData data;
+  data.path = absl::StrCat("random ", n, "x", dim, " (Gaussian, seed ", seed, ")");
+  data.metric = io::DatasetMetric::kInnerProduct;
   data.dim = dim;
   data.n = n;
   data.nq = nq;
@@ -119,18 +60,19 @@ double MemoryReadGbps(int64_t bytes) {
     sink += SumWords(buffer.data(), words);
     best = std::max(best, static_cast<double>(words * 8) / SecondsSince(t) / 1e9);
   }
-  if (sink == 42) std::fprintf(stderr, " ");  // keeps the sums from being optimised away
+  static volatile uint64_t kept;  // the sums must not be optimised away
+  kept = sink;
   return best;
 }
 
-ExactSearch::ExactSearch(const SpeedData& data) : data_(data) {
+ExactSearch::ExactSearch(const RecallData& data) : data_(data) {
   const int d = data.dim;
   const int64_t n = data.n;
   transposed_.resize(d * n);
   for (int64_t i = 0; i < n; ++i) {
     for (int j = 0; j < d; ++j) transposed_[j * n + i] = data.base[i * d + j];
   }
-  if (data.metric == Metric::kL2) {
+  if (data.l2()) {
     norms_.resize(n);
     for (int64_t i = 0; i < n; ++i) {
       double s = 0;
@@ -185,12 +127,12 @@ double ExactSearch::VectorsPerSecond(int k, int64_t max_queries) const {
   return static_cast<double>(data_.n) * nq / SecondsSince(start);
 }
 
-absl::StatusOr<SpeedRow> MeasureSpeed(const SpeedData& data, double rate,
+absl::StatusOr<SpeedRow> MeasureSpeed(const RecallData& data, double rate,
                                       const SpeedOptions& options,
                                       const std::vector<int64_t>& truth) {
   IndexOptions index_options;
   index_options.dim = data.dim;
-  index_options.metric = data.metric;
+  index_options.metric = IndexMetric(data.metric);
   index_options.seed = options.seed;
   index_options.keep_vectors = options.rerank > 0 ? KeepVectors::kFloat16 : KeepVectors::kNone;
   if (absl::Status s = RateToBits(rate, data.dim, &index_options); !s.ok()) return s;

@@ -9,27 +9,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "index/index_options.h"
+#include "tools/bench/recall_data.h"
 
 namespace tq::bench {
 
-// Base vectors and queries, row-major, under one metric (unit rows under cosine).
-struct SpeedData {
-  std::string label;  // the file's name, or "random NxD (Gaussian, seed S)"
-  Metric metric = Metric::kInnerProduct;
-  int dim = 0;
-  int64_t n = 0;
-  int64_t nq = 0;
-  std::vector<float> base;
-  std::vector<float> queries;
-};
-
-// `train` (first n rows; 0 = all) and `test` (first nq rows) of a vector file that
-// OpenVectorFile reads, with the HDF5 file's metric (cosine for angular, else l2; ip without).
-absl::StatusOr<SpeedData> LoadSpeedData(const std::string& path, int64_t n, int64_t nq);
-// n + nq Gaussian vectors of dimension dim from `seed`, inner product: a stand-in for an
-// embedding set of that shape (the scan's speed does not depend on the values).
-SpeedData RandomSpeedData(int64_t n, int dim, int64_t nq, uint64_t seed);
+// The data is tq-bench recall's (LoadRecallData with ground_truth = false: train rows as the
+// base, test rows as queries, the file's metric, unit rows under angular), or this stand-in:
+// n + nq Gaussian vectors of dimension dim from `seed`, inner product, named
+// "random NxD (Gaussian, seed S)" in `path` (the scan's speed does not depend on the values).
+RecallData RandomData(int64_t n, int dim, int64_t nq, uint64_t seed);
 
 struct SpeedOptions {
   int k = 10;
@@ -58,7 +46,7 @@ struct SpeedRow {
 // Builds the index at `rate` bits (whole or not) and measures every field but the flat search,
 // which does not depend on the bits (ExactSearch::VectorsPerSecond, once per run). `truth`:
 // ExactSearch::AllTopK(options.k), for the recall.
-absl::StatusOr<SpeedRow> MeasureSpeed(const SpeedData& data, double rate,
+absl::StatusOr<SpeedRow> MeasureSpeed(const RecallData& data, double rate,
                                       const SpeedOptions& options,
                                       const std::vector<int64_t>& truth);
 
@@ -70,7 +58,7 @@ double MemoryReadGbps(int64_t bytes);
 // base transposed once (as a flat index stores it): the ground truth and the exact baseline.
 class ExactSearch {
  public:
-  explicit ExactSearch(const SpeedData& data);
+  explicit ExactSearch(const RecallData& data);
   // The k nearest rows of one query, nearest first, ties to the lower row (-1 pads).
   void TopK(const float* query, int k, int64_t* ids, std::vector<float>* scores,
             std::vector<int64_t>* order) const;
@@ -81,7 +69,7 @@ class ExactSearch {
   double VectorsPerSecond(int k, int64_t max_queries) const;
 
  private:
-  const SpeedData& data_;
+  const RecallData& data_;
   std::vector<float> transposed_;  // d x n
   std::vector<float> norms_;       // |x|^2 under l2
 };
