@@ -59,6 +59,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) void QuantizeA
 void Codebook::QuantizeMany(const float* values, int64_t n, uint8_t* indices) const {
   switch (ActiveSimdLevel()) {
     case SimdLevel::kAvx512:
+    case SimdLevel::kAvx512Vbmi:
       return QuantizeAvx512(*this, values, n, indices);
     case SimdLevel::kAvx2:
       return QuantizeAvx2(*this, values, n, indices);

@@ -100,6 +100,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) void HadamardA
 void WalshHadamardAt(SimdLevel level, float* x, int log2_n) {
   switch (level) {
     case SimdLevel::kAvx512:
+    case SimdLevel::kAvx512Vbmi:
       return HadamardAvx512(x, log2_n);
     case SimdLevel::kAvx2:
       return HadamardAvx2(x, log2_n);

@@ -138,6 +138,7 @@ void MatMulAt(SimdLevel level, const float* a, int64_t n, int k, const float* b,
   }
   switch (level) {
     case SimdLevel::kAvx512:
+    case SimdLevel::kAvx512Vbmi:
       return MatMulAvx512(a, n, k, b, m, out);
     case SimdLevel::kAvx2:
       return MatMulAvx2(a, n, k, b, m, out);

@@ -14,6 +14,9 @@ SimdLevel Detect() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
+    if (__builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni")) {
+      return SimdLevel::kAvx512Vbmi;
+    }
     return SimdLevel::kAvx512;
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SimdLevel::kAvx2;
@@ -31,8 +34,11 @@ SimdLevel FromEnvironment(SimdLevel detected) {
     wanted = SimdLevel::kAvx2;
   } else if (value == "avx512") {
     wanted = SimdLevel::kAvx512;
+  } else if (value == "avx512vbmi") {
+    wanted = SimdLevel::kAvx512Vbmi;
   } else {
-    std::fprintf(stderr, "tq: ignoring TQ_SIMD=%s (expected scalar, avx2 or avx512)\n", env);
+    std::fprintf(stderr, "tq: ignoring TQ_SIMD=%s (expected scalar, avx2, avx512 or avx512vbmi)\n",
+                 env);
     return detected;
   }
   if (static_cast<int>(wanted) > static_cast<int>(detected)) {
@@ -58,6 +64,8 @@ std::string_view SimdLevelName(SimdLevel level) {
       return "avx2";
     case SimdLevel::kAvx512:
       return "avx512";
+    case SimdLevel::kAvx512Vbmi:
+      return "avx512vbmi";
   }
   return "unknown";
 }

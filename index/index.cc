@@ -473,7 +473,11 @@ void Index::SearchBatch(const BlockStore& store, const float* queries, int64_t c
     scorers.push_back(std::make_unique<QueryScorer>(*context_, queries + q * d));
     scorer_ptrs.push_back(scorers.back().get());
   }
-  const int64_t capacity = std::max<int64_t>({4LL * k, 64, params.rerank});
+  // 2k candidates for the exact estimator to re-rank: measured on GloVe-100, USE-512 and
+  // word2vec-300 at 1, 2 and 4 bits, 4k and a floor of 64 gave the same recall@10 to three
+  // digits at 0.5-0.6x the queries per second (the reservoir's pruning and the rescoring grow
+  // with it); k alone lost 0.001.
+  const int64_t capacity = std::max<int64_t>({2LL * k, 16, params.rerank});
   std::vector<Reservoir> reservoirs(count, Reservoir(capacity));
   std::vector<Reservoir*> reservoir_ptrs;
   for (Reservoir& r : reservoirs) reservoir_ptrs.push_back(&r);

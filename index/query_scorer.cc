@@ -7,6 +7,7 @@
 #include <span>
 
 #include "engine/block_scan.h"
+#include "index/block_keys.h"
 
 namespace tq {
 namespace {
@@ -56,6 +57,15 @@ QueryScorer::QueryScorer(const ScoringContext& context, const float* query)
   if (const BlockLayout* layout = context.format->qjl_layout()) {
     BuildQuantizedLut(*layout, *context.qjl_codebook, prepared_.projected.data(), &qjl_lut_);
   }
+  key_terms_.mse_a = mse_lut_.scale;
+  key_terms_.mse_c = mse_lut_.offset;
+  key_terms_.upper_a = upper_lut_.scale;
+  key_terms_.upper_c = upper_lut_.offset;
+  key_terms_.qjl_a = qjl_lut_.scale;
+  key_terms_.qjl_c = qjl_lut_.offset;
+  key_terms_.qjl_scale = context.qjl_scale;
+  key_terms_.offset = key_offset_;
+  key_terms_.l2 = context.metric == Metric::kL2;
 }
 
 void QueryScorer::Scan(const BlockStore& store, int64_t begin, int64_t end,
@@ -73,6 +83,7 @@ void QueryScorer::ScanMany(std::span<const QueryScorer* const> scorers, const Bl
   const BlockLayout* upper = format.upper_layout();
   const BlockLayout* qjl = format.qjl_layout();
   const size_t stride = format.stride();
+  const SimdLevel level = ActiveSimdLevel();
   uint32_t mse_sums[kQueriesPerPass][kScanBlocks * kBlockVectors];
   uint32_t upper_sums[kQueriesPerPass][kScanBlocks * kBlockVectors];
   uint32_t qjl_sums[kQueriesPerPass][kScanBlocks * kBlockVectors];
@@ -109,74 +120,42 @@ void QueryScorer::ScanMany(std::span<const QueryScorer* const> scorers, const Bl
                         std::span<const QuantizedLut* const>(qjl_luts, group), qjl_out);
       }
       for (int g = 0; g < group; ++g) {
-        scorer[g]->Collect(store, b0, count, first, mse_sums[g], upper_sums[g], qjl_sums[g], params,
-                           reservoirs[q0 + g]);
+        scorer[g]->Collect(level, store, b0, count, first, mse_sums[g], upper_sums[g], qjl_sums[g],
+                           params, reservoirs[q0 + g]);
       }
       b0 += count;
     }
   }
 }
 
-void QueryScorer::Collect(const BlockStore& store, int64_t b0, int64_t count, const uint8_t* first,
-                          const uint32_t* mse_sums, const uint32_t* upper_sums,
-                          const uint32_t* qjl_sums, const SearchParams& params,
-                          Reservoir* reservoir) const {
+void QueryScorer::Collect(SimdLevel level, const BlockStore& store, int64_t b0, int64_t count,
+                          const uint8_t* first, const uint32_t* mse_sums,
+                          const uint32_t* upper_sums, const uint32_t* qjl_sums,
+                          const SearchParams& params, Reservoir* reservoir) const {
   const BlockFormat& format = *context_.format;
-  const bool mse = format.mse_layout() != nullptr;
-  const bool upper = format.upper_layout() != nullptr;
-  const bool qjl = format.qjl_layout() != nullptr;
-  const bool l2 = context_.metric == Metric::kL2;
   const bool filtered = params.allow_list != nullptr || static_cast<bool>(params.predicate);
-  const size_t stride = format.stride();
+  // Keys of every lane in SIMD and one comparison with the reservoir's threshold before any
+  // lane is looked at alone. The threshold only rises while the blocks are pushed, so lanes
+  // that pass it here are tested again (Accepts) before they get in.
+  BlockKeyInputs in;
+  in.stride = format.stride();
+  if (format.mse_layout()) in.mse_sums = mse_sums;
+  if (format.upper_layout()) in.upper_sums = upper_sums;
+  if (format.qjl_layout()) {
+    in.qjl_sums = qjl_sums;
+    in.residual = format.column(first, BlockColumn::kResidualNorm);
+  }
+  in.scale = format.column(first, BlockColumn::kScale);
+  if (add_mean_dots_) in.mean_dots = format.column(first, BlockColumn::kMeanDot);
+  if (context_.metric == Metric::kL2) in.squared = format.column(first, BlockColumn::kSquaredNorm);
+  float keys[kScanBlocks * kBlockVectors];
+  uint32_t passed[kScanBlocks];
+  BlockKeysAt(level, key_terms_, in, count, reservoir->threshold_key(), keys, passed);
   for (int64_t i = 0; i < count; ++i) {
-    const uint8_t* block = first + i * stride;
-    const uint32_t live = format.live_mask(block);
-    if (live == 0) continue;
-    // Keys of all 32 lanes in straight-line loops the compiler vectorises, then one
-    // comparison with the reservoir's threshold before any lane is looked at alone.
-    float key[kBlockVectors];
-    const float* scale = format.column(block, BlockColumn::kScale);
-    if (mse) {
-      const uint32_t* sums = mse_sums + i * kBlockVectors;
-      for (int l = 0; l < kBlockVectors; ++l) {
-        key[l] =
-            mse_lut_.scale * static_cast<float>(static_cast<int32_t>(sums[l])) + mse_lut_.offset;
-      }
-    } else {
-      std::fill(key, key + kBlockVectors, 0.0f);
-    }
-    if (upper) {
-      const uint32_t* sums = upper_sums + i * kBlockVectors;
-      for (int l = 0; l < kBlockVectors; ++l) {
-        key[l] += upper_lut_.scale * static_cast<float>(static_cast<int32_t>(sums[l])) +
-                  upper_lut_.offset;
-      }
-    }
-    if (qjl) {
-      const uint32_t* sums = qjl_sums + i * kBlockVectors;
-      const float* residual = format.column(block, BlockColumn::kResidualNorm);
-      for (int l = 0; l < kBlockVectors; ++l) {
-        key[l] +=
-            context_.qjl_scale * residual[l] *
-            (qjl_lut_.scale * static_cast<float>(static_cast<int32_t>(sums[l])) + qjl_lut_.offset);
-      }
-    }
-    for (int l = 0; l < kBlockVectors; ++l) key[l] *= scale[l];
-    if (add_mean_dots_) {
-      const float* dots = format.column(block, BlockColumn::kMeanDot);
-      for (int l = 0; l < kBlockVectors; ++l) key[l] += dots[l] + key_offset_;
-    } else if (key_offset_ != 0.0f) {  // centered ip/cosine, query nearer the origin
-      for (int l = 0; l < kBlockVectors; ++l) key[l] += key_offset_;
-    }
-    if (l2) {
-      const float* squared = format.column(block, BlockColumn::kSquaredNorm);
-      for (int l = 0; l < kBlockVectors; ++l) key[l] = 2.0f * key[l] - squared[l];
-    }
-    const float threshold = reservoir->threshold_key();
-    uint32_t pass = 0;
-    for (int l = 0; l < kBlockVectors; ++l) pass |= static_cast<uint32_t>(key[l] >= threshold) << l;
+    const float* key = keys + i * kBlockVectors;
     const int64_t base = (b0 + i) * kBlockVectors;
-    for (pass &= live; pass != 0; pass &= pass - 1) {
+    for (uint32_t pass = passed[i] & format.live_mask(first + i * in.stride); pass != 0;
+         pass &= pass - 1) {
       const int lane = std::countr_zero(pass);
       const int64_t pos = base + lane;
       if (!reservoir->Accepts(key[lane], pos)) continue;

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "engine/lookup_table.h"
+#include "engine/simd_level.h"
 #include "engine/turbo_quantizer.h"
 #include "index/block_format.h"
+#include "index/block_keys.h"
 #include "index/block_store.h"
 #include "index/index_options.h"
 #include "index/search_params.h"
@@ -59,9 +61,9 @@ class QueryScorer {
 
  private:
   // Keys of the `count` blocks starting at block b0 (at `first`) from their scan sums.
-  void Collect(const BlockStore& store, int64_t b0, int64_t count, const uint8_t* first,
-               const uint32_t* mse_sums, const uint32_t* upper_sums, const uint32_t* qjl_sums,
-               const SearchParams& params, Reservoir* reservoir) const;
+  void Collect(SimdLevel level, const BlockStore& store, int64_t b0, int64_t count,
+               const uint8_t* first, const uint32_t* mse_sums, const uint32_t* upper_sums,
+               const uint32_t* qjl_sums, const SearchParams& params, Reservoir* reservoir) const;
 
   const ScoringContext& context_;
   const float* query_;
@@ -78,6 +80,7 @@ class QueryScorer {
   QuantizedLut mse_lut_;
   QuantizedLut upper_lut_;
   QuantizedLut qjl_lut_;
+  KeyTerms key_terms_;  // the tables' scales and offsets, for BlockKeys
 };
 
 }  // namespace tq

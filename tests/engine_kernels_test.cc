@@ -32,6 +32,7 @@ TEST(SimdLevelTest, NamesAndOrder) {
   EXPECT_EQ(LevelName(SimdLevel::kScalar), "scalar");
   EXPECT_EQ(LevelName(SimdLevel::kAvx2), "avx2");
   EXPECT_EQ(LevelName(SimdLevel::kAvx512), "avx512");
+  EXPECT_EQ(LevelName(SimdLevel::kAvx512Vbmi), "avx512vbmi");
   EXPECT_LE(static_cast<int>(ActiveSimdLevel()), static_cast<int>(DetectedSimdLevel()));
   std::printf("detected %s, active %s\n", LevelName(DetectedSimdLevel()).c_str(),
               LevelName(ActiveSimdLevel()).c_str());

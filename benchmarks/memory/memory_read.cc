@@ -49,7 +49,7 @@ __attribute__((target("avx2"))) uint64_t SumWordsAvx2(const uint64_t* words, siz
 uint64_t SumWords(const uint64_t* words, size_t n) {
   const size_t head = n / 32 * 32;
   uint64_t sum = 0;
-  if (DetectedSimdLevel() == SimdLevel::kAvx512) {
+  if (DetectedSimdLevel() >= SimdLevel::kAvx512) {
     sum = SumWordsAvx512(words, head);
   } else if (DetectedSimdLevel() == SimdLevel::kAvx2) {
     sum = SumWordsAvx2(words, head);

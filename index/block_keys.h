@@ -1,0 +1,54 @@
+// The scan's approximate keys of one block's 32 lanes, from the ScanBlocks sums and the block's
+// per-vector floats, and which lanes reach the reservoir's threshold: the per-block work after
+// the lookups, in SIMD (scalar, AVX2, AVX-512) with the same float operations in the same order
+// at every level, so every level keeps the same candidates.
+#ifndef TQ_INDEX_BLOCK_KEYS_H_
+#define TQ_INDEX_BLOCK_KEYS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/block_layout.h"
+#include "engine/simd_level.h"
+
+namespace tq {
+
+// What one query contributes; the same for every block.
+struct KeyTerms {
+  // Each scanned part's sums become a * sum + c (QuantizedLut::Estimate). Absent parts have
+  // null sums in BlockKeyInputs.
+  float mse_a = 0, mse_c = 0;
+  float upper_a = 0, upper_c = 0;
+  float qjl_a = 0, qjl_c = 0;
+  float qjl_scale = 0;  // prod: the QJL estimator's constant
+  float offset = 0;     // <q, mu> under centering (ip/cosine), else 0
+  bool l2 = false;      // key = 2 key - |x - mu|^2
+};
+
+// Where the inputs of the first of `count` consecutive blocks are; block i's sums start 32 i
+// further on, and its columns stride bytes further on. Null pointers are absent terms.
+struct BlockKeyInputs {
+  const uint32_t* mse_sums = nullptr;    // 32 sums per block of the Lloyd-Max part
+  const uint32_t* upper_sums = nullptr;  // non-integer rates: the (b + 1)-bit part
+  const uint32_t* qjl_sums = nullptr;    // prod: the sign bits
+  const float* residual = nullptr;       // prod: |r| per lane (needed with qjl_sums)
+  const float* scale = nullptr;          // always: BlockColumn::kScale
+  const float* mean_dots = nullptr;      // ip/cosine, query nearer mu: <mu, x - mu> per lane
+  const float* squared = nullptr;        // l2: |x - mu|^2 per lane (needed when terms.l2)
+  size_t stride = 0;                     // bytes from one block's columns to the next's
+};
+
+// For blocks i < count writes key[32 i + l] for all 32 lanes l:
+//   key = (mse + upper + qjl_scale * residual * qjl) * scale       (each part a * sum + c)
+//         + (mean_dots + offset)   or   + offset when offset != 0 and mean_dots is null,
+//   then, under l2, 2 key - squared;
+// and pass[i] = the lanes (bit l) with key >= threshold (NaN keys never pass).
+void BlockKeys(const KeyTerms& terms, const BlockKeyInputs& in, int64_t count, float threshold,
+               float* key, uint32_t* pass);
+// The same at a forced level (tests; level <= DetectedSimdLevel()).
+void BlockKeysAt(SimdLevel level, const KeyTerms& terms, const BlockKeyInputs& in, int64_t count,
+                 float threshold, float* key, uint32_t* pass);
+
+}  // namespace tq
+
+#endif  // TQ_INDEX_BLOCK_KEYS_H_
