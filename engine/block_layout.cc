@@ -69,25 +69,49 @@ absl::StatusOr<BlockLayout> BlockLayout::Create(int dim, int bits) {
   return layout;
 }
 
+// The nibble of vector `row` in group g of `plane`: its coordinates' plane codes, low first.
+inline int GroupNibble(const BlockLayout& layout, int plane_index, const CodePlane& plane,
+                       const uint8_t* row, int g) {
+  if (plane.bits == 4) return row[g];  // b = 4: one coordinate per nibble
+  const int j0 = g * plane.coords_per_group;
+  const int j1 = std::min(layout.dim(), j0 + plane.coords_per_group);
+  int nibble = 0;
+  for (int j = j0; j < j1; ++j) {
+    nibble |= PlaneCode(layout.bits(), plane_index, row[j]) << ((j - j0) * plane.bits);
+  }
+  return nibble;
+}
+
 void PackBlock(const BlockLayout& layout, const uint8_t* indices, int count, uint8_t* block_codes) {
   assert(count >= 0 && count <= kBlockVectors);
-  std::memset(block_codes, 0, layout.code_bytes_per_block());
   const int d = layout.dim();
+#ifndef NDEBUG
+  for (int64_t i = 0; i < static_cast<int64_t>(count) * d; ++i) {
+    assert(indices[i] < (1 << layout.bits()));
+  }
+#endif
+  // Byte by byte in output order, each written once: byte i of a group's 16-byte half holds
+  // lanes HalfByteLane(i) (low nibble) and + 16 (high nibble). Measured 13% of Add at d = 1536
+  // when every nibble was or-ed into a zeroed block in input order.
+  const uint8_t* rows[kBlockVectors];
+  for (int lane = 0; lane < kBlockVectors; ++lane) {
+    rows[lane] = lane < count ? indices + static_cast<int64_t>(lane) * d : nullptr;
+  }
   for (int p = 0; p < layout.num_planes(); ++p) {
     const CodePlane& plane = layout.plane(p);
-    const int table0 = 2 * plane.first_chunk;
-    for (int lane = 0; lane < count; ++lane) {
-      const uint8_t* row = indices + static_cast<int64_t>(lane) * d;
-      const int shift = (lane >> 4) * 4;
-      for (int g = 0; g < plane.groups; ++g) {
-        int nibble = 0;
-        const int j0 = g * plane.coords_per_group;
-        const int j1 = std::min(d, j0 + plane.coords_per_group);
-        for (int j = j0; j < j1; ++j) {
-          assert(row[j] < (1 << layout.bits()));
-          nibble |= PlaneCode(layout.bits(), p, row[j]) << ((j - j0) * plane.bits);
-        }
-        block_codes[BlockNibbleByte(table0 + g, lane)] |= static_cast<uint8_t>(nibble << shift);
+    uint8_t* out = block_codes + plane.first_chunk * kChunkBytes;
+    for (int g = 0; g < 2 * plane.chunks; ++g, out += 16) {
+      if (g >= plane.groups) {  // an odd plane's padding group
+        std::memset(out, 0, 16);
+        continue;
+      }
+      for (int i = 0; i < 16; ++i) {
+        const int lane = HalfByteLane(i);
+        const uint8_t* low = rows[lane];
+        const uint8_t* high = rows[lane + 16];
+        const int lo = low ? GroupNibble(layout, p, plane, low, g) : 0;
+        const int hi = high ? GroupNibble(layout, p, plane, high, g) : 0;
+        out[i] = static_cast<uint8_t>(lo | hi << 4);
       }
     }
   }

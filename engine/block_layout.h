@@ -65,10 +65,14 @@ void UnpackLane(const BlockLayout& layout, const uint8_t* block_codes, int lane,
 // Byte of the code area holding vector `lane`'s (0..31) nibble of table group `group`
 // (0 .. num_tables()); the nibble is the low one for lanes 0..15, the high one for 16..31.
 // The one definition of the byte order (block_layout.cc explains it).
-inline int BlockNibbleByte(int group, int lane) {
+constexpr int BlockNibbleByte(int group, int lane) {
   const int low = lane & 15;
   return (group >> 1) * kChunkBytes + (group & 1) * 16 + (low < 8 ? 2 * low : 2 * low - 15);
 }
+
+// The lane whose nibble byte i (0..15) of a group's 16-byte half holds: the low nibble is this
+// lane, the high nibble lane + 16. BlockNibbleByte's inverse.
+constexpr int HalfByteLane(int i) { return (i & 1) ? 8 + i / 2 : i / 2; }
 
 // The index vector `lane` looks up in table `group`.
 inline int BlockNibble(const uint8_t* block_codes, int group, int lane) {

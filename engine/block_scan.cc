@@ -49,9 +49,6 @@ static_assert(2 * kAvx2FlushSteps * 255 < 65536 && 4 * kAvx512FlushSteps * 255 <
 // 80-100% (4 KB and 16 KB measured slightly worse). Prefetches past the end never fault.
 constexpr int kPrefetchBytes = 8192;
 
-// Lane held by byte i of a 16-byte half (low nibble; the high nibble holds lane + 16).
-constexpr int HalfByteLane(int i) { return (i & 1) ? 8 + i / 2 : i / 2; }
-
 // Up to this many queries share each code load (AVX-512 has registers for 4 x 4 accumulators,
 // AVX2 for 2 x 4); larger batches are split into passes.
 constexpr int kMaxAvx512Queries = 4;
@@ -236,7 +233,7 @@ struct VbmiConstants {
   constexpr VbmiConstants() : gather(), table_bits() {
     for (int v = 0; v < 16; ++v) {
       for (int k = 0; k < 4; ++k) {
-        gather[4 * v + k] = static_cast<uint8_t>(16 * k + (v < 8 ? 2 * v : 2 * v - 15));
+        gather[4 * v + k] = static_cast<uint8_t>(16 * k + BlockNibbleByte(0, v));
         table_bits[4 * v + k] = static_cast<uint8_t>(k << 4);
       }
     }

@@ -2,14 +2,70 @@
 // windows covering all d coordinates, a permutation), so their product is too.
 #include "engine/fast_rotation.h"
 
+#include <immintrin.h>
+
 #include <cmath>
 #include <numeric>
 #include <utility>
 
 #include "engine/hadamard.h"
 #include "engine/random.h"
+#include "engine/simd_level.h"
+
+// GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized in _mm512_i32gather_ps's placeholder.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace tq {
+namespace {
+
+// out[i] = in[i] * signs[i].
+void ScaleBySigns(SimdLevel level, const float* in, const float* signs, int d, float* out);
+// out[i] = in[permutation[i]] (* signs[i] unless signs is null); in and out do not overlap.
+void PermuteAndScale(SimdLevel level, const float* in, const int32_t* permutation,
+                     const float* signs, int d, float* out);
+
+#define TQ_AVX512 __attribute__((target("avx512f,avx2")))
+
+TQ_AVX512 void ScaleBySignsAvx512(const float* in, const float* signs, int d, float* out) {
+  int i = 0;
+  for (; i + 16 <= d; i += 16) {
+    _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(in + i), _mm512_loadu_ps(signs + i)));
+  }
+  for (; i < d; ++i) out[i] = in[i] * signs[i];
+}
+
+TQ_AVX512 void PermuteAndScaleAvx512(const float* in, const int32_t* permutation,
+                                     const float* signs, int d, float* out) {
+  int i = 0;
+  for (; i + 16 <= d; i += 16) {
+    const __m512i index = _mm512_loadu_si512(permutation + i);
+    __m512 v = _mm512_i32gather_ps(index, in, 4);
+    if (signs) v = _mm512_mul_ps(v, _mm512_loadu_ps(signs + i));
+    _mm512_storeu_ps(out + i, v);
+  }
+  for (; i < d; ++i) out[i] = signs ? in[permutation[i]] * signs[i] : in[permutation[i]];
+}
+
+#undef TQ_AVX512
+
+void ScaleBySigns(SimdLevel level, const float* in, const float* signs, int d, float* out) {
+  if (level >= SimdLevel::kAvx512) return ScaleBySignsAvx512(in, signs, d, out);
+  for (int i = 0; i < d; ++i) out[i] = in[i] * signs[i];
+}
+
+void PermuteAndScale(SimdLevel level, const float* in, const int32_t* permutation,
+                     const float* signs, int d, float* out) {
+  if (level >= SimdLevel::kAvx512) return PermuteAndScaleAvx512(in, permutation, signs, d, out);
+  if (signs) {
+    for (int i = 0; i < d; ++i) out[i] = in[permutation[i]] * signs[i];
+  } else {
+    for (int i = 0; i < d; ++i) out[i] = in[permutation[i]];
+  }
+}
+
+}  // namespace
 
 FastRotation::FastRotation(int dim, uint64_t seed) : Rotation(dim, seed) {
   while ((2 << log2_window_) <= dim) ++log2_window_;
@@ -44,13 +100,22 @@ void FastRotation::HadamardWindows(float* x) const {
 }
 
 void FastRotation::ApplyOne(const float* in, float* out, float* scratch) const {
+  // Each round's permutation is fused with the next round's signs: a[i] = b[perm[i]] * s[i],
+  // the same products as permuting, then scaling. scratch holds two buffers of d.
   const int d = dim();
-  const float* src = in;
-  for (const Round& round : rounds_) {
-    for (int i = 0; i < d; ++i) scratch[i] = src[i] * round.signed_scale[i];
-    HadamardWindows(scratch);
-    for (int i = 0; i < d; ++i) out[i] = scratch[round.permutation[i]];
-    src = out;
+  const SimdLevel level = ActiveSimdLevel();
+  float* current = scratch;
+  float* next = scratch + d;
+  ScaleBySigns(level, in, rounds_[0].signed_scale.data(), d, current);
+  for (size_t r = 0; r < rounds_.size(); ++r) {
+    HadamardWindows(current);
+    if (r + 1 == rounds_.size()) {
+      PermuteAndScale(level, current, rounds_[r].permutation.data(), nullptr, d, out);
+    } else {
+      PermuteAndScale(level, current, rounds_[r].permutation.data(),
+                      rounds_[r + 1].signed_scale.data(), d, next);
+      std::swap(current, next);
+    }
   }
 }
 
@@ -73,7 +138,7 @@ void FastRotation::ApplyInverseOne(const float* in, float* out, float* scratch) 
 }
 
 void FastRotation::Apply(const float* in, int64_t n, float* out) const {
-  std::vector<float> scratch(dim());
+  std::vector<float> scratch(2 * dim());
   for (int64_t v = 0; v < n; ++v) ApplyOne(in + v * dim(), out + v * dim(), scratch.data());
 }
 

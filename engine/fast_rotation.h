@@ -36,7 +36,7 @@ class FastRotation final : public Rotation {
     std::vector<int32_t> inverse_permutation;
   };
 
-  void ApplyOne(const float* in, float* out, float* scratch) const;
+  void ApplyOne(const float* in, float* out, float* scratch) const;  // scratch: 2 d floats
   void ApplyInverseOne(const float* in, float* out, float* scratch) const;
   void HadamardWindows(float* x) const;
 

@@ -13,6 +13,7 @@
 #include "engine/bit_pack.h"
 #include "engine/cosine_encoder.h"
 #include "engine/random.h"
+#include "engine/row_reductions.h"
 
 namespace tq {
 namespace {
@@ -126,14 +127,23 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
   const int d = dim();
   if (n < 0) return absl::InvalidArgumentError("encode: negative vector count");
   // Everything is validated before anything is written, so a rejected batch stores nothing.
+  // The norm is computed exactly only when a cheap bound, sqrt(d) (max |x_j| + max |c_j|),
+  // does not already keep it inside the float range (0.1% margin for the float subtraction).
+  const double center_max = center ? MaxAbs(center, d) : 0.0;
+  const double sqrt_d = std::sqrt(static_cast<double>(d));
   for (int64_t i = 0; i < n; ++i) {
-    for (int j = 0; j < d; ++j) {
-      if (!std::isfinite(x[i * d + j])) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("encode: vector ", i, " has a non-finite value at coordinate ", j));
+    const float* row = x + i * d;
+    if (!AllFinite(row, d)) {
+      for (int j = 0; j < d; ++j) {
+        if (!std::isfinite(row[j])) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("encode: vector ", i, " has a non-finite value at coordinate ", j));
+        }
       }
     }
-    const double norm = center ? DistanceTo(x + i * d, center, d) : Norm(x + i * d, d);
+    const double bound = sqrt_d * (MaxAbs(row, d) + center_max) * 1.001;
+    if (bound <= std::numeric_limits<float>::max()) continue;
+    const double norm = center ? DistanceTo(row, center, d) : Norm(row, d);
     if (!(norm <= std::numeric_limits<float>::max())) {
       return absl::InvalidArgumentError(
           absl::StrCat("encode: vector ", i, " has a norm above the float range"));
@@ -155,7 +165,8 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
       residual.resize(kChunkRows * d);
       projected.resize(kChunkRows * d);
     }
-    std::vector<uint8_t> indices(d);
+    std::vector<uint8_t> all_indices(kChunkRows * d);
+    std::vector<double> norms(kChunkRows), dots(kChunkRows);
     std::unique_ptr<CosineEncoder> cosine;
     if (options_.variant == Variant::kCorrected &&
         options_.encoder == CorrectedEncoder::kMaxCosine) {
@@ -165,41 +176,63 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t begin = chunk * kChunkRows;
       const int64_t rows = std::min(kChunkRows, n - begin);
-      std::vector<double> norms(rows);
+      // The rows' double sums (norms here, <y, y_hat> below) run several rows at a time
+      // (RowSums): each row's sum keeps its own order, so the bits are those of a row alone.
+      const float* source[kChunkRows];
       for (int64_t r = 0; r < rows; ++r) {
-        const float* v = x + (begin + r) * d;
-        float* u = unit.data() + r * d;
+        source[r] = x + (begin + r) * d;
         if (center) {
-          for (int j = 0; j < d; ++j) u[j] = v[j] - center[j];
-          v = u;
+          float* u = unit.data() + r * d;
+          for (int j = 0; j < d; ++j) u[j] = source[r][j] - center[j];
+          source[r] = u;
         }
-        norms[r] = Norm(v, d);
+      }
+      RowSums(
+          rows, d,
+          [&](int64_t r, int j) { return static_cast<double>(source[r][j]) * source[r][j]; },
+          norms.data());
+      for (int64_t r = 0; r < rows; ++r) {
+        norms[r] = std::sqrt(norms[r]);
         // In double: 1/|x| overflows float for |x| < 1/FLT_MAX (tiny but valid vectors).
         const double inverse = norms[r] > 0 ? 1.0 / norms[r] : 0.0;
+        const float* v = source[r];
+        float* u = unit.data() + r * d;
         for (int j = 0; j < d; ++j) u[j] = static_cast<float>(v[j] * inverse);
       }
       rotation_->Apply(unit.data(), rows, rotated.data());
+      const int m = options_.upper_coords;
+      if (mse_bits_ > 0) {
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* y = rotated.data() + r * d;
+          uint8_t* indices = all_indices.data() + r * d;
+          if (cosine) {
+            dots[r] = cosine->Encode(y, indices);
+          } else {
+            if (m > 0) upper_codebook_->QuantizeMany(y, m, indices);
+            codebook_->QuantizeMany(y + m, d - m, indices + m);
+          }
+        }
+        if (!cosine) {  // <y, y_hat>: the upper codebook's part, then the rest, in order
+          const float* cu = m > 0 ? upper_codebook_->centroids().data() : nullptr;
+          const float* c = codebook_->centroids().data();
+          RowSums(
+              rows, d,
+              [&](int64_t r, int j) {
+                const float y = rotated[r * d + j];
+                const uint8_t index = all_indices[r * d + j];
+                return static_cast<double>(y) * (j < m ? cu[index] : c[index]);
+              },
+              dots.data());
+        }
+      }
       for (int64_t r = 0; r < rows; ++r) {
         const float* y = rotated.data() + r * d;
+        const uint8_t* indices = all_indices.data() + r * d;
         uint8_t* code = out->codes.data() + (begin + r) * code_bytes_;
-        double dot = 0.0;  // <y, y_hat>
+        const double dot = mse_bits_ > 0 ? dots[r] : 0.0;  // <y, y_hat>
         if (mse_bits_ > 0) {
-          const int m = options_.upper_coords;
-          if (cosine) {
-            dot = cosine->Encode(y, indices.data());
-          } else {
-            if (m > 0) upper_codebook_->QuantizeMany(y, m, indices.data());
-            codebook_->QuantizeMany(y + m, d - m, indices.data() + m);
-            // Two loops, no per-coordinate branch: the same sum, in the same order.
-            if (m > 0) {
-              const std::span<const float> cu = upper_codebook_->centroids();
-              for (int j = 0; j < m; ++j) dot += static_cast<double>(y[j]) * cu[indices[j]];
-            }
-            const std::span<const float> c = codebook_->centroids();
-            for (int j = m; j < d; ++j) dot += static_cast<double>(y[j]) * c[indices[j]];
-          }
-          if (m > 0) PackCodes(indices.data(), m, mse_bits_ + 1, code);
-          PackCodes(indices.data() + m, d - m, mse_bits_, code + upper_bytes_);
+          if (m > 0) PackCodes(indices, m, mse_bits_ + 1, code);
+          PackCodes(indices + m, d - m, mse_bits_, code + upper_bytes_);
         }
         switch (options_.variant) {
           case Variant::kMse:
@@ -222,9 +255,10 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
       }
       if (qjl_) {
         qjl_->Project(residual.data(), rows, projected.data());
+        uint8_t* signs = all_indices.data();
         for (int64_t r = 0; r < rows; ++r) {
-          for (int j = 0; j < d; ++j) indices[j] = projected[r * d + j] >= 0 ? 1 : 0;
-          PackCodes(indices.data(), d, 1,
+          for (int j = 0; j < d; ++j) signs[j] = projected[r * d + j] >= 0 ? 1 : 0;
+          PackCodes(signs, d, 1,
                     out->codes.data() + (begin + r) * code_bytes_ + upper_bytes_ + mse_bytes_);
         }
       }

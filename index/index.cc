@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/float16.h"
 #include "engine/lookup_table.h"
+#include "engine/row_reductions.h"
 #include "index/block_format.h"
 #include "index/block_store.h"
 #include "index/centering.h"
@@ -139,15 +140,11 @@ absl::Status Index::CheckVectors(const float* x, int64_t n, const char* what) co
   const int d = dim();
   // A parallel pass says whether anything is wrong; the serial one below names the first row.
   bool any_bad = false;
+  const bool cosine = options_.metric == Metric::kCosine;
 #pragma omp parallel for schedule(static) reduction(|| : any_bad) if (n > 1024)
   for (int64_t i = 0; i < n; ++i) {
-    double squared = 0.0;
-    for (int j = 0; j < d; ++j) {
-      const float v = x[i * d + j];
-      any_bad = any_bad || !std::isfinite(v);
-      squared += static_cast<double>(v) * v;
-    }
-    any_bad = any_bad || (options_.metric == Metric::kCosine && squared == 0.0);
+    const float* row = x + i * d;
+    any_bad = any_bad || !AllFinite(row, d) || (cosine && AllZero(row, d));
   }
   if (!any_bad) return absl::OkStatus();
   for (int64_t i = 0; i < n; ++i) {
@@ -243,18 +240,39 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
   // l2 keeps |x - mu|^2, ip and cosine under centering <mu, x - mu>: with the centered query
   // these make the scores exact up to the estimate of <q - mu, x - mu>.
   std::vector<float> squared(n, 0.0f), mean_dot(n, 0.0f);
-  if (options_.metric == Metric::kL2 || mean != nullptr) {
-#pragma omp parallel for schedule(static) if (n > 1024)
-    for (int64_t i = 0; i < n; ++i) {
-      const float* row = x + i * d;
-      double squares = 0.0, dot = 0.0;
-      for (int j = 0; j < d; ++j) {
-        const float centered = mean ? row[j] - mean[j] : row[j];
-        squares += static_cast<double>(centered) * centered;
-        if (mean) dot += static_cast<double>(mean[j]) * centered;
+  const bool l2 = options_.metric == Metric::kL2;
+  if (l2 || mean != nullptr) {
+    // Per-row double sums (RowSums: several rows at a time, each in its own order) over
+    // batches of rows, only those the format keeps.
+    constexpr int64_t kRows = 64;
+#pragma omp parallel
+    {
+      std::vector<double> sums(kRows);
+#pragma omp for schedule(static)
+      for (int64_t i0 = 0; i0 < n; i0 += kRows) {
+        const int64_t rows = std::min(kRows, n - i0);
+        const float* first = x + i0 * d;
+        const auto centered = [&](int64_t r, int j) {
+          const float v = first[r * d + j];
+          return mean ? v - mean[j] : v;
+        };
+        if (l2) {
+          RowSums(
+              rows, d,
+              [&](int64_t r, int j) {
+                const float c = centered(r, j);
+                return static_cast<double>(c) * c;
+              },
+              sums.data());
+          for (int64_t r = 0; r < rows; ++r) squared[i0 + r] = static_cast<float>(sums[r]);
+        } else {
+          RowSums(
+              rows, d,
+              [&](int64_t r, int j) { return static_cast<double>(mean[j]) * centered(r, j); },
+              sums.data());
+          for (int64_t r = 0; r < rows; ++r) mean_dot[i0 + r] = static_cast<float>(sums[r]);
+        }
       }
-      squared[i] = static_cast<float>(squares);
-      mean_dot[i] = static_cast<float>(dot);
     }
   }
   EncodedVectors encoded;

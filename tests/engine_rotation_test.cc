@@ -20,7 +20,6 @@
 #include <gtest/gtest.h>
 
 #include "absl/status/status.h"
-#include "tests/engine_test_util.h"
 #include "engine/codebook.h"
 #include "engine/distortion.h"
 #include "engine/fast_rotation.h"
@@ -30,6 +29,7 @@
 #include "engine/simd_level.h"
 #include "engine/turbo_quantizer.h"
 #include "io/ann_hdf5.h"
+#include "tests/engine_test_util.h"
 
 namespace tq {
 namespace {
@@ -47,8 +47,6 @@ class SingleThreadEnvironment : public ::testing::Environment {
 };
 const ::testing::Environment* const kSingleThread =
     ::testing::AddGlobalTestEnvironment(new SingleThreadEnvironment);
-
-
 
 double DistanceTo(const float* a, const float* b, int d) {
   double s = 0;
@@ -336,20 +334,22 @@ TEST(FastRotationTest, SpreadsOneHotVectors) {
 }
 
 TEST(FastRotationTest, SameBitsAtEverySimdLevel) {
-  // Only additions, subtractions and sign-scale products: every kernel gives the same floats.
-  constexpr int d = 1536;
-  const FastRotation rotation(d, 9);
-  const std::vector<float> x = GaussianMatrix(4, d, 2);
-  std::vector<float> reference(4 * d), got(4 * d);
-  {
-    ScopedSimdLevel scalar(SimdLevel::kScalar);
-    rotation.Apply(x.data(), 4, reference.data());
-  }
-  for (int level = 1; level <= static_cast<int>(DetectedSimdLevel()); ++level) {
-    ScopedSimdLevel forced(static_cast<SimdLevel>(level));
-    rotation.Apply(x.data(), 4, got.data());
-    EXPECT_EQ(std::memcmp(got.data(), reference.data(), got.size() * sizeof(float)), 0)
-        << SimdLevelName(static_cast<SimdLevel>(level));
+  // Only additions, subtractions, sign-scale products and gathers: every kernel gives the same
+  // floats (d = 100 also takes the SIMD loops' scalar tails).
+  for (int d : {100, 1536}) {
+    const FastRotation rotation(d, 9);
+    const std::vector<float> x = GaussianMatrix(4, d, 2);
+    std::vector<float> reference(4 * d), got(4 * d);
+    {
+      ScopedSimdLevel scalar(SimdLevel::kScalar);
+      rotation.Apply(x.data(), 4, reference.data());
+    }
+    for (int level = 1; level <= static_cast<int>(DetectedSimdLevel()); ++level) {
+      ScopedSimdLevel forced(static_cast<SimdLevel>(level));
+      rotation.Apply(x.data(), 4, got.data());
+      EXPECT_EQ(std::memcmp(got.data(), reference.data(), got.size() * sizeof(float)), 0)
+          << SimdLevelName(static_cast<SimdLevel>(level)) << " d = " << d;
+    }
   }
 }
 
