@@ -140,7 +140,7 @@ void BlockStore::Append(const StagedVectors& staged) {
   assert(staged.first_block == size_ / kBlockVectors);
   assert(staged.num_blocks == (size_ + n + kBlockVectors - 1) / kBlockVectors - staged.first_block);
   const size_t stride = format_->stride();
-  for (int64_t i = 0; i < staged.num_blocks; ++i) {
+  for (int64_t i = 0; i < staged.num_blocks - staged.blocks_in_place; ++i) {
     const int64_t b = staged.first_block + i;
     while (b / kSegmentBlocks >= static_cast<int64_t>(segments_.size())) AddSegment();
     std::memcpy(mutable_block(b), staged.blocks.data() + i * stride, stride);
@@ -155,6 +155,20 @@ void BlockStore::Append(const StagedVectors& staged) {
   }
   size_ += n;
   live_ += n;
+}
+
+void BlockStore::Reserve(int64_t end_block) {
+  for (int64_t b = num_blocks(); b < end_block; b += kSegmentBlocks - b % kSegmentBlocks) {
+    while (b / kSegmentBlocks >= num_segments()) AddSegment();
+    OwnBlocks(b / kSegmentBlocks);  // a mapped last segment moves to memory now, under the lock
+  }
+}
+
+uint8_t* BlockStore::UnpublishedBlock(int64_t b) {
+  assert(b * kBlockVectors >= size_);
+  assert(b / kSegmentBlocks < num_segments() && segments_[b / kSegmentBlocks]->owned_blocks);
+  return segments_[b / kSegmentBlocks]->owned_blocks.get() +
+         (b % kSegmentBlocks) * format_->stride();
 }
 
 bool BlockStore::Kill(int64_t pos) {

@@ -23,9 +23,13 @@ namespace tq {
 struct StagedVectors {
   int64_t first_block = 0;
   int64_t num_blocks = 0;
-  std::vector<uint8_t, CacheAlignedAllocator<uint8_t>> blocks;  // num_blocks * stride
-  std::vector<uint64_t> ids;                                    // one per new vector
-  std::vector<uint8_t> raw;  // new vectors as kept (float32 or float16 bytes), or empty
+  // The last blocks_in_place of the num_blocks were written straight into the store
+  // (BlockStore::Reserve, UnpublishedBlock); `blocks` holds the others, (num_blocks -
+  // blocks_in_place) * stride bytes.
+  int64_t blocks_in_place = 0;
+  std::vector<uint8_t, CacheAlignedAllocator<uint8_t>> blocks;
+  std::vector<uint64_t> ids;  // one per new vector
+  std::vector<uint8_t> raw;   // new vectors as kept (float32 or float16 bytes), or empty
 };
 
 // Not thread-safe by itself: Index guards it (readers share, one writer excludes them).
@@ -74,6 +78,13 @@ class BlockStore {
   bool is_live(int64_t pos) const {
     return (format_->live_mask(block(pos / kBlockVectors)) >> (pos % kBlockVectors)) & 1u;
   }
+  // Room for blocks [num_blocks(), end_block): their segments exist and are in memory, so the
+  // writer can fill them outside the lock. Adds segments, so it needs the exclusive lock.
+  void Reserve(int64_t end_block);
+  // A reserved block past the published ones (b >= size() / 32 and b * 32 >= size()): readers
+  // never look there, so the writer may fill it while they scan; Append publishes it.
+  uint8_t* UnpublishedBlock(int64_t b);
+
   // The kept vector at pos as floats, and its stored bytes (keep() != kNone).
   void ReadVector(int64_t pos, float* out) const;
   const uint8_t* raw_bytes(int64_t pos) const {

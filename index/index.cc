@@ -289,7 +289,17 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
   staged.first_block = old_size / kBlockVectors;
   staged.num_blocks = (existing + n + kBlockVectors - 1) / kBlockVectors;
   const size_t stride = format_->stride();
-  staged.blocks.resize(staged.num_blocks * stride);
+  // New blocks are built where they will stay, past the published ones (readers never look
+  // there), so nothing is copied under the lock; only a partial last block, which readers may
+  // be scanning, is rebuilt aside. (Staging everything aside and copying it in took ~30% of
+  // adding d = 1536 vectors, most of it first-touch page faults, twice.)
+  {
+    std::unique_lock lock(mu_);
+    store_->Reserve(staged.first_block + staged.num_blocks);
+  }
+  const int64_t aside = existing > 0 ? 1 : 0;
+  staged.blocks_in_place = staged.num_blocks - aside;
+  staged.blocks.resize(aside * stride);
 #pragma omp parallel if (staged.num_blocks > 8)
   {
     BlockBuilder builder(*format_, *quantizer_);
@@ -306,7 +316,8 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
       for (; builder.count() < kBlockVectors && row < n; ++row) {
         builder.AddEncoded(encoded, row, squared[row], mean_dot[row]);
       }
-      builder.Finish(staged.blocks.data() + b * stride);
+      builder.Finish(b < aside ? staged.blocks.data()
+                               : store_->UnpublishedBlock(staged.first_block + b));
     }
   }
   staged.ids = new_ids;
