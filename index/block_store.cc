@@ -7,6 +7,7 @@
 #include <cassert>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include "engine/float16.h"
 
@@ -60,7 +61,7 @@ std::unique_ptr<BlockStore> BlockStore::FromSaved(const BlockFormat& format, Kee
     }
     store->segments_.push_back(std::move(segment));
     store->OwnBlocks(s);
-    std::memcpy(store->segments_[s]->owned_blocks.get(), blocks + first * stride, count * stride);
+    std::memcpy(store->segments_[s]->owned_blocks, blocks + first * stride, count * stride);
     if (raw_bytes > 0) {
       store->OwnRaw(s);
       std::memcpy(store->segments_[s]->owned_raw.get(), raw + first_vector * raw_bytes,
@@ -102,13 +103,35 @@ void BlockStore::AddSegment() {
 void BlockStore::OwnBlocks(int64_t s) {
   Segment& segment = *segments_[s];
   if (segment.owned_blocks) return;
-  const size_t bytes = kSegmentBlocks * format_->stride();
-  segment.owned_blocks.reset(static_cast<uint8_t*>(::operator new(bytes, std::align_val_t(64))));
+  segment.owned_blocks = AllocateSegmentBlocks();
   if (segment.blocks != nullptr) {  // mapped: bring its blocks along
     const int64_t blocks = std::min(kSegmentBlocks, num_blocks() - s * kSegmentBlocks);
-    std::memcpy(segment.owned_blocks.get(), segment.blocks, blocks * format_->stride());
+    std::memcpy(segment.owned_blocks, segment.blocks, blocks * format_->stride());
   }
-  segment.blocks = segment.owned_blocks.get();
+  segment.blocks = segment.owned_blocks;
+}
+
+uint8_t* BlockStore::AllocateSegmentBlocks() {
+  const size_t bytes = kSegmentBlocks * format_->stride();  // a multiple of 64
+  if (arenas_.empty() || arenas_.back().bytes - arenas_.back().used < bytes) {
+    Arena arena;
+    if (!arenas_.empty()) {
+      const size_t wanted = std::clamp(2 * arenas_.back().bytes, kHugePageBytes, size_t{64} << 20);
+      arena.huge = HugePageMemory(std::max(wanted, bytes));
+      arena.base = arena.huge.data();
+      arena.bytes = arena.huge.size();
+    }
+    if (arena.base == nullptr) {  // the first segment, or no mapping to be had
+      arena.plain.reset(static_cast<uint8_t*>(::operator new(bytes, std::align_val_t(64))));
+      arena.base = arena.plain.get();
+      arena.bytes = bytes;
+    }
+    arenas_.push_back(std::move(arena));
+  }
+  Arena& arena = arenas_.back();
+  uint8_t* at = arena.base + arena.used;
+  arena.used += bytes;
+  return at;
 }
 
 void BlockStore::OwnRaw(int64_t s) {
@@ -124,8 +147,7 @@ void BlockStore::OwnRaw(int64_t s) {
 
 uint8_t* BlockStore::mutable_block(int64_t b) {
   OwnBlocks(b / kSegmentBlocks);
-  return segments_[b / kSegmentBlocks]->owned_blocks.get() +
-         (b % kSegmentBlocks) * format_->stride();
+  return segments_[b / kSegmentBlocks]->owned_blocks + (b % kSegmentBlocks) * format_->stride();
 }
 
 uint8_t* BlockStore::mutable_raw(int64_t pos) {
@@ -167,8 +189,7 @@ void BlockStore::Reserve(int64_t end_block) {
 uint8_t* BlockStore::UnpublishedBlock(int64_t b) {
   assert(b * kBlockVectors >= size_);
   assert(b / kSegmentBlocks < num_segments() && segments_[b / kSegmentBlocks]->owned_blocks);
-  return segments_[b / kSegmentBlocks]->owned_blocks.get() +
-         (b % kSegmentBlocks) * format_->stride();
+  return segments_[b / kSegmentBlocks]->owned_blocks + (b % kSegmentBlocks) * format_->stride();
 }
 
 bool BlockStore::Kill(int64_t pos) {

@@ -14,6 +14,7 @@
 #include "engine/lookup_table.h"
 #include "index/block_format.h"
 #include "index/index_options.h"
+#include "platform/huge_pages.h"
 #include "platform/read_only_file.h"
 
 namespace tq {
@@ -105,13 +106,15 @@ class BlockStore {
   struct Segment {
     const uint8_t* blocks = nullptr;
     const uint8_t* raw = nullptr;
-    std::unique_ptr<uint8_t, AlignedFree> owned_blocks;
+    uint8_t* owned_blocks = nullptr;  // inside one of arenas_
     std::unique_ptr<uint8_t[]> owned_raw;
     std::unique_ptr<uint64_t[]> ids;
   };
   uint8_t* mutable_block(int64_t b);
   uint8_t* mutable_raw(int64_t pos);
   void AddSegment();
+  // Room for one segment's blocks (kSegmentBlocks * stride bytes, 64-byte aligned).
+  uint8_t* AllocateSegmentBlocks();
   // Copies a mapped segment's blocks (or raw vectors) to memory before the first write.
   void OwnBlocks(int64_t segment);
   void OwnRaw(int64_t segment);
@@ -122,6 +125,16 @@ class BlockStore {
   int64_t size_ = 0;
   int64_t live_ = 0;
   std::vector<std::unique_ptr<Segment>> segments_;
+  // Memory of owned segment blocks: the first segment alone (a small index stays small), then
+  // huge-page arenas (platform/huge_pages.h) doubling from 2 MB up to 64 MB, carved in order.
+  struct Arena {
+    std::unique_ptr<uint8_t, AlignedFree> plain;
+    HugePageMemory huge;
+    uint8_t* base = nullptr;
+    size_t bytes = 0;
+    size_t used = 0;
+  };
+  std::vector<Arena> arenas_;
   std::shared_ptr<const FileMapping> mapping_;  // null unless opened mapped
 };
 
