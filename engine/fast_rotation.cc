@@ -48,7 +48,21 @@ TQ_AVX512 void PermuteAndScaleAvx512(const float* in, const int32_t* permutation
   for (; i < d; ++i) out[i] = signs ? in[permutation[i]] * signs[i] : in[permutation[i]];
 }
 
+TQ_AVX512 void ScaleInPlaceAvx512(float* x, int n, float scale) {
+  const __m512 factor = _mm512_set1_ps(scale);
+  int i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), factor));
+  for (; i < n; ++i) x[i] *= scale;
+}
+
 #undef TQ_AVX512
+
+// x[i] *= scale.
+void ScaleInPlace(SimdLevel level, float* x, int n, float scale) {
+  if (level >= SimdLevel::kAvx512) return ScaleInPlaceAvx512(x, n, scale);
+  for (int i = 0; i < n; ++i) x[i] *= scale;
+}
 
 void ScaleBySigns(SimdLevel level, const float* in, const float* signs, int d, float* out) {
   if (level >= SimdLevel::kAvx512) return ScaleBySignsAvx512(in, signs, d, out);
@@ -95,7 +109,7 @@ void FastRotation::HadamardWindows(float* x) const {
   WalshHadamard(x, log2_window_);  // the head's 1/sqrt(p) is in signed_scale
   if (window == dim()) return;
   float* tail = x + dim() - window;
-  for (int i = 0; i < window; ++i) tail[i] *= window_scale_;
+  ScaleInPlace(ActiveSimdLevel(), tail, window, window_scale_);
   WalshHadamard(tail, log2_window_);
 }
 

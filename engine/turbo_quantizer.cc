@@ -154,6 +154,8 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
   out->codes.assign(static_cast<size_t>(n) * code_bytes_, 0);
   out->scale.assign(n, 0.0f);
   out->residual_norm.assign(options_.variant == Variant::kProd ? n : 0, 0.0f);
+  out->squared_norm.assign(n, 0.0f);
+  out->center_dot.assign(center ? n : 0, 0.0f);
 
   const int64_t chunks = (n + kChunkRows - 1) / kChunkRows;
   const int thread_count = threads > 0 ? threads : omp_get_max_threads();
@@ -191,7 +193,15 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
           rows, d,
           [&](int64_t r, int j) { return static_cast<double>(source[r][j]) * source[r][j]; },
           norms.data());
+      if (center) {
+        RowSums(
+            rows, d,
+            [&](int64_t r, int j) { return static_cast<double>(center[j]) * source[r][j]; },
+            dots.data());
+        for (int64_t r = 0; r < rows; ++r) out->center_dot[begin + r] = static_cast<float>(dots[r]);
+      }
       for (int64_t r = 0; r < rows; ++r) {
+        out->squared_norm[begin + r] = static_cast<float>(norms[r]);
         norms[r] = std::sqrt(norms[r]);
         // In double: 1/|x| overflows float for |x| < 1/FLT_MAX (tiny but valid vectors).
         const double inverse = norms[r] > 0 ? 1.0 / norms[r] : 0.0;

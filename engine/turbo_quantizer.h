@@ -57,6 +57,11 @@ struct EncodedVectors {
   std::vector<uint8_t> codes;
   std::vector<float> scale;
   std::vector<float> residual_norm;
+  // By-products of encoding, each a double sum in coordinate order rounded to float, so
+  // that callers need no second pass over the batch: |x - c|^2 (c = center, or 0), and with a
+  // center <c, x - c> (empty without one). x - c is the float difference.
+  std::vector<float> squared_norm;
+  std::vector<float> center_dot;
 
   const uint8_t* code(int64_t i) const { return codes.data() + i * code_bytes; }
 };

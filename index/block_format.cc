@@ -85,8 +85,7 @@ void BlockBuilder::AddLane(const uint8_t* block, int lane) {
   ++count_;
 }
 
-void BlockBuilder::AddEncoded(const EncodedVectors& encoded, int64_t i, float squared_norm,
-                              float mean_dot) {
+void BlockBuilder::AddEncoded(const EncodedVectors& encoded, int64_t i) {
   assert(count_ < kBlockVectors);
   const int d = format_.dim();
   const int m = format_.upper_coords();
@@ -102,8 +101,13 @@ void BlockBuilder::AddEncoded(const EncodedVectors& encoded, int64_t i, float sq
   if (format_.has_column(BlockColumn::kResidualNorm)) {
     columns_[static_cast<int>(BlockColumn::kResidualNorm)][count_] = encoded.residual_norm[i];
   }
-  columns_[static_cast<int>(BlockColumn::kSquaredNorm)][count_] = squared_norm;
-  columns_[static_cast<int>(BlockColumn::kMeanDot)][count_] = mean_dot;
+  if (format_.has_column(BlockColumn::kSquaredNorm)) {
+    columns_[static_cast<int>(BlockColumn::kSquaredNorm)][count_] = encoded.squared_norm[i];
+  }
+  if (format_.has_column(BlockColumn::kMeanDot)) {
+    assert(!encoded.center_dot.empty());
+    columns_[static_cast<int>(BlockColumn::kMeanDot)][count_] = encoded.center_dot[i];
+  }
   mask_ |= 1u << count_;
   ++count_;
 }

@@ -93,10 +93,9 @@ class BlockBuilder {
   void Reset();
   // Lane `lane` of `block`: codes, floats and liveness.
   void AddLane(const uint8_t* block, int lane);
-  // Vector i of `encoded`, live. squared_norm and mean_dot are used only when the format has
-  // their columns.
-  void AddEncoded(const EncodedVectors& encoded, int64_t i, float squared_norm,
-                  float mean_dot = 0.0f);
+  // Vector i of `encoded`, live; the kSquaredNorm and kMeanDot columns, when the format has
+  // them, take encoded.squared_norm[i] and encoded.center_dot[i] (encoded with the mean).
+  void AddEncoded(const EncodedVectors& encoded, int64_t i);
   // Writes format.stride() bytes; lanes count()..31 are zero and dead.
   void Finish(uint8_t* out) const;
 

@@ -237,44 +237,8 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     first_mean = EstimateMean(x, n, d);
     mean = first_mean.data();
   }
-  // l2 keeps |x - mu|^2, ip and cosine under centering <mu, x - mu>: with the centered query
-  // these make the scores exact up to the estimate of <q - mu, x - mu>.
-  std::vector<float> squared(n, 0.0f), mean_dot(n, 0.0f);
-  const bool l2 = options_.metric == Metric::kL2;
-  if (l2 || mean != nullptr) {
-    // Per-row double sums (RowSums: several rows at a time, each in its own order) over
-    // batches of rows, only those the format keeps.
-    constexpr int64_t kRows = 64;
-#pragma omp parallel
-    {
-      std::vector<double> sums(kRows);
-#pragma omp for schedule(static)
-      for (int64_t i0 = 0; i0 < n; i0 += kRows) {
-        const int64_t rows = std::min(kRows, n - i0);
-        const float* first = x + i0 * d;
-        const auto centered = [&](int64_t r, int j) {
-          const float v = first[r * d + j];
-          return mean ? v - mean[j] : v;
-        };
-        if (l2) {
-          RowSums(
-              rows, d,
-              [&](int64_t r, int j) {
-                const float c = centered(r, j);
-                return static_cast<double>(c) * c;
-              },
-              sums.data());
-          for (int64_t r = 0; r < rows; ++r) squared[i0 + r] = static_cast<float>(sums[r]);
-        } else {
-          RowSums(
-              rows, d,
-              [&](int64_t r, int j) { return static_cast<double>(mean[j]) * centered(r, j); },
-              sums.data());
-          for (int64_t r = 0; r < rows; ++r) mean_dot[i0 + r] = static_cast<float>(sums[r]);
-        }
-      }
-    }
-  }
+  // Encoding also yields l2's |x - mu|^2 and, under centering, ip/cosine's <mu, x - mu>:
+  // with the centered query these make the scores exact up to the estimate of <q - mu, x - mu>.
   EncodedVectors encoded;
   if (absl::Status status = quantizer_->Encode(x, n, &encoded, 0, mean); !status.ok()) {
     return status;
@@ -314,7 +278,7 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
         row = 0;
       }
       for (; builder.count() < kBlockVectors && row < n; ++row) {
-        builder.AddEncoded(encoded, row, squared[row], mean_dot[row]);
+        builder.AddEncoded(encoded, row);
       }
       builder.Finish(b < aside ? staged.blocks.data()
                                : store_->UnpublishedBlock(staged.first_block + b));

@@ -16,19 +16,19 @@
 #include <gtest/gtest.h>
 
 #include "absl/status/status.h"
-#include "tests/engine_test_util.h"
 #include "engine/bit_pack.h"
 #include "engine/codebook.h"
 #include "engine/cosine_encoder.h"
 #include "engine/random.h"
 #include "engine/rotation.h"
 #include "engine/turbo_quantizer.h"
+#include "tests/engine_test_util.h"
 
 namespace tq {
 namespace {
 
-using testing_util::GaussianMatrix;
 using testing_util::Dot;
+using testing_util::GaussianMatrix;
 using testing_util::Norm;
 
 using ::testing::HasSubstr;
@@ -48,9 +48,6 @@ class SingleThreadEnvironment : public ::testing::Environment {
 };
 const ::testing::Environment* const kSingleThread =
     ::testing::AddGlobalTestEnvironment(new SingleThreadEnvironment);
-
-
-
 
 // ---- One configuration of the quantizer per test instance ----
 
@@ -261,6 +258,31 @@ TEST_P(QuantizerTest, ZeroVectorEstimatesZero) {
     const PreparedQuery prepared = q.PrepareQuery(&queries[qi * kDim]);
     EXPECT_EQ(q.EstimateInnerProduct(prepared, encoded, 1), 0.0f);
     EXPECT_NE(q.EstimateInnerProduct(prepared, encoded, 0), 0.0f);
+  }
+}
+
+TEST_P(QuantizerTest, SquaredNormsAndCenterDotsAreTheRowsSerialDoubleSums) {
+  const TurboQuantizer& q = *quantizer_;
+  constexpr int64_t n = 21;  // more than one RowSums group of 8, and a tail
+  const std::vector<float> x = GaussianMatrix(n, kDim, 17);
+  const std::vector<float> center = GaussianMatrix(1, kDim, 18);
+  EncodedVectors plain, centered;
+  ASSERT_TRUE(q.Encode(x.data(), n, &plain).ok());
+  ASSERT_TRUE(q.Encode(x.data(), n, &centered, 0, center.data()).ok());
+  EXPECT_TRUE(plain.center_dot.empty());
+  ASSERT_EQ(centered.center_dot.size(), static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    double squares = 0.0, centered_squares = 0.0, dot = 0.0;
+    for (int j = 0; j < kDim; ++j) {
+      const float v = x[i * kDim + j];
+      const float c = v - center[j];
+      squares += static_cast<double>(v) * v;
+      centered_squares += static_cast<double>(c) * c;
+      dot += static_cast<double>(center[j]) * c;
+    }
+    EXPECT_EQ(plain.squared_norm[i], static_cast<float>(squares)) << i;  // the same bits
+    EXPECT_EQ(centered.squared_norm[i], static_cast<float>(centered_squares)) << i;
+    EXPECT_EQ(centered.center_dot[i], static_cast<float>(dot)) << i;
   }
 }
 
