@@ -131,23 +131,32 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
   // does not already keep it inside the float range (0.1% margin for the float subtraction).
   const double center_max = center ? MaxAbs(center, d) : 0.0;
   const double sqrt_d = std::sqrt(static_cast<double>(d));
+  const auto norm_fits = [&](const float* row) {
+    const double bound = sqrt_d * (MaxAbs(row, d) + center_max) * 1.001;
+    if (bound <= std::numeric_limits<float>::max()) return true;
+    const double norm = center ? DistanceTo(row, center, d) : Norm(row, d);
+    return norm <= std::numeric_limits<float>::max();
+  };
+  const int thread_count = threads > 0 ? threads : omp_get_max_threads();
+  // In parallel: the batch is read once here, and this pass was serial.
+  int64_t first_bad = n;
+#pragma omp parallel for schedule(static) reduction(min          \
+                                                    : first_bad) \
+    num_threads(thread_count) if (n > 256)
   for (int64_t i = 0; i < n; ++i) {
     const float* row = x + i * d;
-    if (!AllFinite(row, d)) {
-      for (int j = 0; j < d; ++j) {
-        if (!std::isfinite(row[j])) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("encode: vector ", i, " has a non-finite value at coordinate ", j));
-        }
+    if (!AllFinite(row, d) || !norm_fits(row)) first_bad = std::min(first_bad, i);
+  }
+  if (first_bad < n) {
+    const float* row = x + first_bad * d;
+    for (int j = 0; j < d; ++j) {
+      if (!std::isfinite(row[j])) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "encode: vector ", first_bad, " has a non-finite value at coordinate ", j));
       }
     }
-    const double bound = sqrt_d * (MaxAbs(row, d) + center_max) * 1.001;
-    if (bound <= std::numeric_limits<float>::max()) continue;
-    const double norm = center ? DistanceTo(row, center, d) : Norm(row, d);
-    if (!(norm <= std::numeric_limits<float>::max())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("encode: vector ", i, " has a norm above the float range"));
-    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("encode: vector ", first_bad, " has a norm above the float range"));
   }
   out->size = n;
   out->code_bytes = code_bytes_;
@@ -158,7 +167,6 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
   out->center_dot.assign(center ? n : 0, 0.0f);
 
   const int64_t chunks = (n + kChunkRows - 1) / kChunkRows;
-  const int thread_count = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel num_threads(thread_count) if (chunks > 1)
   {
     std::vector<float> unit(kChunkRows * d), rotated(kChunkRows * d);
