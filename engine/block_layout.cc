@@ -190,6 +190,14 @@ void UnpackLane(const BlockLayout& layout, const uint8_t* block_codes, int lane,
     const CodePlane& plane = layout.plane(p);
     const int table0 = 2 * plane.first_chunk;
     const int mask = (1 << plane.bits) - 1;
+    if (plane.bits == 4) {  // one coordinate per nibble (the rescoring unpacks many lanes)
+      const int shift = (lane >> 4) * 4;
+      for (int g = 0; g < plane.groups; ++g) {
+        indices[g] =
+            static_cast<uint8_t>((block_codes[BlockNibbleByte(table0 + g, lane)] >> shift) & 15);
+      }
+      continue;
+    }
     // b = 3: plane 0 holds the top two bits, plane 1 the low bit.
     const int plane_shift = (layout.bits() == 3 && p == 0) ? 1 : 0;
     for (int g = 0; g < plane.groups; ++g) {

@@ -506,8 +506,7 @@ void Index::FinishQuery(const BlockStore& store, const QueryScorer& scorer, int 
                         float* scores) const {
   // Exact estimator over the reservoir, then exact distances over the best max(R, k).
   std::vector<Candidate> candidates = reservoir->TakeSorted();
-  std::vector<uint8_t> codes;
-  for (Candidate& c : candidates) c.key = scorer.EstimateKey(store, c.pos, &codes);
+  scorer.EstimateKeys(store, candidates);
   std::sort(candidates.begin(), candidates.end(), Better);
   if (params.rerank > 0 && store.keep() != KeepVectors::kNone) {
     const size_t depth =

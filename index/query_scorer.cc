@@ -7,6 +7,7 @@
 #include <span>
 
 #include "engine/block_scan.h"
+#include "engine/row_reductions.h"
 #include "index/block_keys.h"
 
 namespace tq {
@@ -165,55 +166,76 @@ void QueryScorer::Collect(SimdLevel level, const BlockStore& store, int64_t b0, 
   }
 }
 
-float QueryScorer::EstimateInnerProduct(const BlockStore& store, int64_t pos,
-                                        std::vector<uint8_t>* scratch) const {
-  // The same operations in the same order as TurboQuantizer::EstimateInnerProduct.
+void QueryScorer::EstimateKeys(const BlockStore& store, std::span<Candidate> candidates) const {
+  // The same operations in the same order as TurboQuantizer::EstimateInnerProduct, a group of
+  // candidates at a time: RowSums interleaves their double sums (each in its own order), which
+  // would otherwise each wait on the previous addition.
+  constexpr int64_t kGroup = 8;
   const BlockFormat& format = *context_.format;
   const int d = format.dim();
-  scratch->resize(d);
-  const uint8_t* block = store.block(pos / kBlockVectors);
-  const int lane = static_cast<int>(pos % kBlockVectors);
-  double estimate = 0.0;
   const int m = format.upper_coords();
-  if (const BlockLayout* layout = format.upper_layout()) {
-    UnpackLane(*layout, block, lane, scratch->data());
-    const std::span<const float> c = context_.quantizer->upper_codebook()->centroids();
-    for (int j = 0; j < m; ++j) {
-      estimate += static_cast<double>(prepared_.rotated[j]) * c[(*scratch)[j]];
+  const BlockLayout* upper = format.upper_layout();
+  const BlockLayout* mse = format.mse_layout();
+  const BlockLayout* qjl = format.qjl_layout();
+  const float* cu = upper ? context_.quantizer->upper_codebook()->centroids().data() : nullptr;
+  const float* c = mse ? context_.quantizer->codebook()->centroids().data() : nullptr;
+  const float* rotated = prepared_.rotated.data();
+  const float* projected = prepared_.projected.data();
+  // Per candidate of a group: the codes of coordinate j at codes[r * d + j] (upper and mse
+  // parts side by side), the QJL signs at signs[r * d + j].
+  std::vector<uint8_t> codes(kGroup * d), signs(qjl ? kGroup * d : 0);
+  double estimates[kGroup], correlations[kGroup];
+  const int j_begin = upper ? 0 : m;  // the coordinates with Lloyd-Max codes
+  const int j_end = mse ? d : m;
+  for (size_t g0 = 0; g0 < candidates.size(); g0 += kGroup) {
+    const int64_t rows = std::min<int64_t>(kGroup, candidates.size() - g0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t pos = candidates[g0 + r].pos;
+      const uint8_t* block = store.block(pos / kBlockVectors);
+      const int lane = static_cast<int>(pos % kBlockVectors);
+      if (upper) UnpackLane(*upper, block, lane, codes.data() + r * d);
+      if (mse) UnpackLane(*mse, block + format.mse_offset(), lane, codes.data() + r * d + m);
+      if (qjl) UnpackLane(*qjl, block + format.qjl_offset(), lane, signs.data() + r * d);
+    }
+    RowSums(
+        rows, j_end - j_begin,
+        [&](int64_t r, int k) {
+          const int j = j_begin + k;
+          const uint8_t code = codes[r * d + j];
+          return static_cast<double>(rotated[j]) * (j < m ? cu[code] : c[code]);
+        },
+        estimates);
+    if (qjl) {
+      RowSums(
+          rows, d,
+          [&](int64_t r, int j) -> double {
+            return signs[r * d + j] ? projected[j] : -projected[j];
+          },
+          correlations);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t pos = candidates[g0 + r].pos;
+      const uint8_t* block = store.block(pos / kBlockVectors);
+      const int lane = static_cast<int>(pos % kBlockVectors);
+      double estimate = estimates[r];
+      if (qjl) {
+        const float residual = format.column(block, BlockColumn::kResidualNorm)[lane];
+        estimate += static_cast<double>(context_.qjl_scale) * residual * correlations[r];
+      }
+      const float ip =
+          static_cast<float>(estimate * format.column(block, BlockColumn::kScale)[lane]);
+      float key;
+      if (context_.metric != Metric::kL2) {
+        key = add_mean_dots_
+                  ? ip + (format.column(block, BlockColumn::kMeanDot)[lane] + key_offset_)
+                  : ip + key_offset_;
+      } else {
+        const float squared = format.column(block, BlockColumn::kSquaredNorm)[lane];
+        key = -static_cast<float>(query_squared_norm_ + squared - 2.0 * ip);
+      }
+      candidates[g0 + r].key = key;
     }
   }
-  if (const BlockLayout* layout = format.mse_layout()) {
-    UnpackLane(*layout, block + format.mse_offset(), lane, scratch->data());
-    const std::span<const float> c = context_.quantizer->codebook()->centroids();
-    for (int j = m; j < d; ++j) {
-      estimate += static_cast<double>(prepared_.rotated[j]) * c[(*scratch)[j - m]];
-    }
-  }
-  if (const BlockLayout* layout = format.qjl_layout()) {
-    UnpackLane(*layout, block + format.qjl_offset(), lane, scratch->data());
-    double correlation = 0.0;
-    for (int j = 0; j < d; ++j) {
-      correlation += (*scratch)[j] ? prepared_.projected[j] : -prepared_.projected[j];
-    }
-    const float residual = format.column(block, BlockColumn::kResidualNorm)[lane];
-    estimate += static_cast<double>(context_.qjl_scale) * residual * correlation;
-  }
-  return static_cast<float>(estimate * format.column(block, BlockColumn::kScale)[lane]);
-}
-
-float QueryScorer::EstimateKey(const BlockStore& store, int64_t pos,
-                               std::vector<uint8_t>* scratch) const {
-  const float ip = EstimateInnerProduct(store, pos, scratch);
-  const BlockFormat& format = *context_.format;
-  if (context_.metric != Metric::kL2) {
-    if (!add_mean_dots_) return ip + key_offset_;
-    const float dot =
-        format.column(store.block(pos / kBlockVectors), BlockColumn::kMeanDot)[pos % kBlockVectors];
-    return ip + (dot + key_offset_);
-  }
-  const float squared = format.column(store.block(pos / kBlockVectors),
-                                      BlockColumn::kSquaredNorm)[pos % kBlockVectors];
-  return -static_cast<float>(query_squared_norm_ + squared - 2.0 * ip);
 }
 
 float QueryScorer::ExactKey(const BlockStore& store, int64_t pos,

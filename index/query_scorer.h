@@ -50,12 +50,10 @@ class QueryScorer {
                        std::span<Reservoir* const> reservoirs);
   static constexpr int kQueriesPerPass = 4;
 
-  // TurboQuantizer::EstimateInnerProduct for the vector at pos, bit for bit.
-  float EstimateInnerProduct(const BlockStore& store, int64_t pos,
-                             std::vector<uint8_t>* scratch) const;
-  // Key of the vector at pos from its exact estimate, and the metric's score from a key.
-  float EstimateKey(const BlockStore& store, int64_t pos, std::vector<uint8_t>* scratch) const;
-  // Key from the kept original vector (exact distance).
+  // Sets each candidate's key from the exact estimate of the vector at its position, whose
+  // inner-product part is TurboQuantizer::EstimateInnerProduct bit for bit.
+  void EstimateKeys(const BlockStore& store, std::span<Candidate> candidates) const;
+  // The metric's score from a key; the key from the kept original vector (exact distance).
   float ExactKey(const BlockStore& store, int64_t pos, std::vector<float>* scratch) const;
   float ScoreFromKey(float key) const { return context_.metric == Metric::kL2 ? -key : key; }
 
