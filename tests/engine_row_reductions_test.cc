@@ -8,16 +8,13 @@
 #include <limits>
 #include <vector>
 
-#include "engine/random.h"
+#include "tests/engine_test_util.h"
 
 namespace tq {
 namespace {
 
 std::vector<float> Gaussian(int64_t n, uint64_t seed) {
-  std::vector<float> x(n);
-  Rng rng(seed);
-  for (float& v : x) v = static_cast<float>(rng.NextGaussian());
-  return x;
+  return testing_util::GaussianMatrix(1, static_cast<int>(n), seed);
 }
 
 TEST(RowReductionsTest, AllFiniteFindsEveryKindOfNonFiniteAnywhere) {
