@@ -140,9 +140,10 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
   const int thread_count = threads > 0 ? threads : omp_get_max_threads();
   // In parallel: the batch is read once here, and this pass was serial.
   int64_t first_bad = n;
-#pragma omp parallel for schedule(static) reduction(min          \
-                                                    : first_bad) \
-    num_threads(thread_count) if (n > 256)
+  // clang-format off
+#pragma omp parallel for schedule(static) reduction(min: first_bad) num_threads(thread_count) \
+    if (n > 256)
+  // clang-format on
   for (int64_t i = 0; i < n; ++i) {
     const float* row = x + i * d;
     if (!AllFinite(row, d) || !norm_fits(row)) first_bad = std::min(first_bad, i);
