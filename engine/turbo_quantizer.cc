@@ -122,11 +122,10 @@ absl::StatusOr<std::unique_ptr<TurboQuantizer>> TurboQuantizer::Create(
   return q;
 }
 
-absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* out, int threads,
-                                    const float* center) const {
+absl::Status TurboQuantizer::Validate(const float* x, int64_t n, const float* center,
+                                      int threads) const {
   const int d = dim();
   if (n < 0) return absl::InvalidArgumentError("encode: negative vector count");
-  // Everything is validated before anything is written, so a rejected batch stores nothing.
   // The norm is computed exactly only when a cheap bound, sqrt(d) (max |x_j| + max |c_j|),
   // does not already keep it inside the float range (0.1% margin for the float subtraction).
   const double center_max = center ? MaxAbs(center, d) : 0.0;
@@ -148,17 +147,27 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
     const float* row = x + i * d;
     if (!AllFinite(row, d) || !norm_fits(row)) first_bad = std::min(first_bad, i);
   }
-  if (first_bad < n) {
-    const float* row = x + first_bad * d;
-    for (int j = 0; j < d; ++j) {
-      if (!std::isfinite(row[j])) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "encode: vector ", first_bad, " has a non-finite value at coordinate ", j));
-      }
+  if (first_bad == n) return absl::OkStatus();
+  const float* row = x + first_bad * d;
+  for (int j = 0; j < d; ++j) {
+    if (!std::isfinite(row[j])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("encode: vector ", first_bad, " has a non-finite value at coordinate ", j));
     }
-    return absl::InvalidArgumentError(
-        absl::StrCat("encode: vector ", first_bad, " has a norm above the float range"));
   }
+  return absl::InvalidArgumentError(
+      absl::StrCat("encode: vector ", first_bad, " has a norm above the float range"));
+}
+
+absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* out, int threads,
+                                    const float* center, bool validated) const {
+  const int d = dim();
+  if (n < 0) return absl::InvalidArgumentError("encode: negative vector count");
+  // Everything is validated before anything is written, so a rejected batch stores nothing.
+  if (!validated) {
+    if (absl::Status status = Validate(x, n, center, threads); !status.ok()) return status;
+  }
+  const int thread_count = threads > 0 ? threads : omp_get_max_threads();
   out->size = n;
   out->code_bytes = code_bytes_;
   out->codes.assign(static_cast<size_t>(n) * code_bytes_, 0);

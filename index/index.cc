@@ -237,12 +237,7 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     first_mean = EstimateMean(x, n, d);
     mean = first_mean.data();
   }
-  // Encoding also yields l2's |x - mu|^2 and, under centering, ip/cosine's <mu, x - mu>:
-  // with the centered query these make the scores exact up to the estimate of <q - mu, x - mu>.
-  EncodedVectors encoded;
-  if (absl::Status status = quantizer_->Encode(x, n, &encoded, 0, mean); !status.ok()) {
-    return status;
-  }
+  if (absl::Status status = quantizer_->Validate(x, n, mean); !status.ok()) return status;
 
   // Stage whole blocks: the partial last block rebuilt with its old lanes, then new blocks.
   // Only writers change the store and we hold write_mu_, so reading it needs no mu_.
@@ -264,24 +259,41 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
   const int64_t aside = existing > 0 ? 1 : 0;
   staged.blocks_in_place = staged.num_blocks - aside;
   staged.blocks.resize(aside * stride);
-#pragma omp parallel if (staged.num_blocks > 8)
-  {
-    BlockBuilder builder(*format_, *quantizer_);
+  // Encoded and packed a slice of blocks at a time, reusing one code buffer: Add needs no
+  // batch-sized one (77 MB for 100k vectors of d = 1536, 8x that at 1M); the speed was the same
+  // within this machine's noise for slices of 32 to 512 blocks and the whole batch. Encoding
+  // also yields l2's |x - mu|^2 and, under centering, ip/cosine's <mu, x - mu>: with the
+  // centered query these make the scores exact up to the estimate of <q - mu, x - mu>.
+  constexpr int64_t kSliceBlocks = 128;
+  EncodedVectors encoded;
+  for (int64_t b0 = 0; b0 < staged.num_blocks; b0 += kSliceBlocks) {
+    const int64_t b1 = std::min(staged.num_blocks, b0 + kSliceBlocks);
+    const int64_t r0 = std::max<int64_t>(0, b0 * kBlockVectors - existing);  // its new rows
+    const int64_t r1 = std::min(n, b1 * kBlockVectors - existing);
+    if (absl::Status status = quantizer_->Encode(x + r0 * d, r1 - r0, &encoded, 0, mean,
+                                                 /*validated=*/true);
+        !status.ok()) {
+      return status;
+    }
+#pragma omp parallel if (b1 - b0 > 8)
+    {
+      BlockBuilder builder(*format_, *quantizer_);
 #pragma omp for schedule(static)
-    for (int64_t b = 0; b < staged.num_blocks; ++b) {
-      builder.Reset();
-      int64_t row = b * kBlockVectors - existing;  // first new row of this block
-      if (b == 0) {
-        for (int lane = 0; lane < existing; ++lane) {
-          builder.AddLane(store.block(staged.first_block), lane);
+      for (int64_t b = b0; b < b1; ++b) {
+        builder.Reset();
+        int64_t row = b * kBlockVectors - existing;  // first new row of this block
+        if (b == 0) {
+          for (int lane = 0; lane < existing; ++lane) {
+            builder.AddLane(store.block(staged.first_block), lane);
+          }
+          row = 0;
         }
-        row = 0;
+        for (; builder.count() < kBlockVectors && row < n; ++row) {
+          builder.AddEncoded(encoded, row - r0);
+        }
+        builder.Finish(b < aside ? staged.blocks.data()
+                                 : store_->UnpublishedBlock(staged.first_block + b));
       }
-      for (; builder.count() < kBlockVectors && row < n; ++row) {
-        builder.AddEncoded(encoded, row);
-      }
-      builder.Finish(b < aside ? staged.blocks.data()
-                               : store_->UnpublishedBlock(staged.first_block + b));
     }
   }
   staged.ids = new_ids;
