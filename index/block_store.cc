@@ -170,7 +170,7 @@ void BlockStore::Append(const StagedVectors& staged) {
   for (int64_t i = 0; i < n; ++i) {
     const int64_t pos = size_ + i;
     segments_[pos / kSegmentVectors]->ids[pos % kSegmentVectors] = staged.ids[i];
-    if (raw_bytes_per_vector_ > 0) {
+    if (raw_bytes_per_vector_ > 0 && !staged.raw_in_place) {
       std::memcpy(mutable_raw(pos), staged.raw.data() + i * raw_bytes_per_vector_,
                   raw_bytes_per_vector_);
     }
@@ -184,6 +184,17 @@ void BlockStore::Reserve(int64_t end_block) {
     while (b / kSegmentBlocks >= num_segments()) AddSegment();
     OwnBlocks(b / kSegmentBlocks);  // a mapped last segment moves to memory now, under the lock
   }
+  // New segments own their raw room already; the one holding position size_ may be mapped.
+  if (raw_bytes_per_vector_ > 0 && size_ / kSegmentVectors < num_segments()) {
+    OwnRaw(size_ / kSegmentVectors);
+  }
+}
+
+uint8_t* BlockStore::UnpublishedRaw(int64_t pos) {
+  assert(pos >= size_ && raw_bytes_per_vector_ > 0);
+  assert(pos / kSegmentVectors < num_segments() && segments_[pos / kSegmentVectors]->owned_raw);
+  return segments_[pos / kSegmentVectors]->owned_raw.get() +
+         (pos % kSegmentVectors) * raw_bytes_per_vector_;
 }
 
 uint8_t* BlockStore::UnpublishedBlock(int64_t b) {

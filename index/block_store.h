@@ -30,7 +30,10 @@ struct StagedVectors {
   int64_t blocks_in_place = 0;
   std::vector<uint8_t, CacheAlignedAllocator<uint8_t>> blocks;
   std::vector<uint64_t> ids;  // one per new vector
-  std::vector<uint8_t> raw;   // new vectors as kept (float32 or float16 bytes), or empty
+  // New vectors as kept (float32 or float16 bytes), or empty; or, with raw_in_place, already
+  // written into the store (UnpublishedRaw).
+  std::vector<uint8_t> raw;
+  bool raw_in_place = false;
 };
 
 // Not thread-safe by itself: Index guards it (readers share, one writer excludes them).
@@ -79,12 +82,15 @@ class BlockStore {
   bool is_live(int64_t pos) const {
     return (format_->live_mask(block(pos / kBlockVectors)) >> (pos % kBlockVectors)) & 1u;
   }
-  // Room for blocks [num_blocks(), end_block): their segments exist and are in memory, so the
-  // writer can fill them outside the lock. Adds segments, so it needs the exclusive lock.
+  // Room for blocks [num_blocks(), end_block) and their kept vectors: their segments exist and
+  // are in memory, so the writer can fill them outside the lock. Adds segments, so it needs the
+  // exclusive lock.
   void Reserve(int64_t end_block);
   // A reserved block past the published ones (b >= size() / 32 and b * 32 >= size()): readers
-  // never look there, so the writer may fill it while they scan; Append publishes it.
+  // never look there, so the writer may fill it while they scan; Append publishes it. The same
+  // for the kept vector of a position pos >= size() below end_block * 32.
   uint8_t* UnpublishedBlock(int64_t b);
+  uint8_t* UnpublishedRaw(int64_t pos);
 
   // The kept vector at pos as floats, and its stored bytes (keep() != kNone).
   void ReadVector(int64_t pos, float* out) const;

@@ -162,6 +162,15 @@ TEST(IndexApiTest, BadVectorsAreRejectedAndNothingIsStored) {
       MakeIndex(Options(4, 4, Metric::kInnerProduct, Variant::kCorrected, KeepVectors::kFloat16));
   EXPECT_EQ(ip->Add(big).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ip->size(), 0);
+  // The error names the first row and coordinate beyond float16 in a large batch.
+  std::vector<float> many = RandomVectors(3000, 4, 5);
+  many[2500 * 4 + 3] = -1e6f;
+  many[2900 * 4 + 1] = 1e6f;
+  const absl::Status status = ip->Add(many);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("vector 2500 has -1e+06 at coordinate 3"), std::string::npos)
+      << status;
+  EXPECT_EQ(ip->size(), 0);
 }
 
 TEST(IndexApiTest, BadQueriesAreRejected) {

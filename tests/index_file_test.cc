@@ -214,7 +214,8 @@ TEST(IndexFile, BatchSplitsDoNotChangeTheFile) {
   // place and rebuilding a partial last block aside: one batch of 9000 vectors (several
   // slices) and the same vectors in uneven batches must save to the same bytes, for every
   // metric, uncentered and with a given mean (l2 and centered ip/cosine have their own float
-  // columns; a first-batch mean would differ between the splits by design).
+  // columns; a first-batch mean would differ between the splits by design), with the vectors
+  // kept in float32 or float16 (also written in place).
   constexpr int kDim = 24;
   constexpr int64_t kN = 9000;
   const std::vector<float> x = RandomVectors(kN, kDim, 17);
@@ -223,6 +224,7 @@ TEST(IndexFile, BatchSplitsDoNotChangeTheFile) {
         std::vector<Metric>{Metric::kInnerProduct, Metric::kCosine, Metric::kL2}[config % 3];
     IndexOptions options = Options(kDim, 4, metric);
     options.center = config < 3 ? Centering::kNone : Centering::kGiven;
+    options.keep_vectors = config % 2 ? KeepVectors::kFloat16 : KeepVectors::kFloat32;
     if (config >= 3) options.mean = RandomVectors(1, kDim, 18);
     std::vector<std::vector<uint8_t>> files;
     for (const std::vector<int64_t>& cuts :
