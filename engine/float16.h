@@ -6,6 +6,8 @@
 #include <bit>
 #include <cstdint>
 
+#include "engine/simd_level.h"
+
 namespace tq {
 
 inline constexpr float kFloat16Max = 65504.0f;
@@ -36,6 +38,10 @@ inline uint16_t FloatToHalf(float value) {
   if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half;  // may carry into exponent
   return static_cast<uint16_t>(sign | half);
 }
+
+// out[i] = FloatToHalf(in[i]) for every finite in[i] (F16C when the CPU has it; float16.cc).
+void FloatsToHalves(const float* in, int64_t n, uint16_t* out);
+void FloatsToHalvesAt(SimdLevel level, const float* in, int64_t n, uint16_t* out);
 
 inline float HalfToFloat(uint16_t half) {
   const uint32_t sign = static_cast<uint32_t>(half & 0x8000u) << 16;

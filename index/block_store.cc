@@ -64,7 +64,7 @@ std::unique_ptr<BlockStore> BlockStore::FromSaved(const BlockFormat& format, Kee
     std::memcpy(store->segments_[s]->owned_blocks, blocks + first * stride, count * stride);
     if (raw_bytes > 0) {
       store->OwnRaw(s);
-      std::memcpy(store->segments_[s]->owned_raw.get(), raw + first_vector * raw_bytes,
+      std::memcpy(store->segments_[s]->owned_raw, raw + first_vector * raw_bytes,
                   vectors * raw_bytes);
     }
   }
@@ -103,7 +103,7 @@ void BlockStore::AddSegment() {
 void BlockStore::OwnBlocks(int64_t s) {
   Segment& segment = *segments_[s];
   if (segment.owned_blocks) return;
-  segment.owned_blocks = AllocateSegmentBlocks();
+  segment.owned_blocks = Allocate(block_arenas_, kSegmentBlocks * format_->stride());
   if (segment.blocks != nullptr) {  // mapped: bring its blocks along
     const int64_t blocks = std::min(kSegmentBlocks, num_blocks() - s * kSegmentBlocks);
     std::memcpy(segment.owned_blocks, segment.blocks, blocks * format_->stride());
@@ -111,12 +111,12 @@ void BlockStore::OwnBlocks(int64_t s) {
   segment.blocks = segment.owned_blocks;
 }
 
-uint8_t* BlockStore::AllocateSegmentBlocks() {
-  const size_t bytes = kSegmentBlocks * format_->stride();  // a multiple of 64
-  if (arenas_.empty() || arenas_.back().bytes - arenas_.back().used < bytes) {
+uint8_t* BlockStore::Allocate(std::vector<Arena>& arenas, size_t bytes) {
+  bytes = (bytes + 63) / 64 * 64;  // every piece 64-byte aligned
+  if (arenas.empty() || arenas.back().bytes - arenas.back().used < bytes) {
     Arena arena;
-    if (!arenas_.empty()) {
-      const size_t wanted = std::clamp(2 * arenas_.back().bytes, kHugePageBytes, size_t{64} << 20);
+    if (!arenas.empty()) {
+      const size_t wanted = std::clamp(2 * arenas.back().bytes, kHugePageBytes, size_t{64} << 20);
       arena.huge = HugePageMemory(std::max(wanted, bytes));
       arena.base = arena.huge.data();
       arena.bytes = arena.huge.size();
@@ -126,9 +126,9 @@ uint8_t* BlockStore::AllocateSegmentBlocks() {
       arena.base = arena.plain.get();
       arena.bytes = bytes;
     }
-    arenas_.push_back(std::move(arena));
+    arenas.push_back(std::move(arena));
   }
-  Arena& arena = arenas_.back();
+  Arena& arena = arenas.back();
   uint8_t* at = arena.base + arena.used;
   arena.used += bytes;
   return at;
@@ -137,12 +137,12 @@ uint8_t* BlockStore::AllocateSegmentBlocks() {
 void BlockStore::OwnRaw(int64_t s) {
   Segment& segment = *segments_[s];
   if (segment.owned_raw) return;
-  segment.owned_raw.reset(new uint8_t[kSegmentVectors * raw_bytes_per_vector_]);
+  segment.owned_raw = Allocate(raw_arenas_, kSegmentVectors * raw_bytes_per_vector_);
   if (segment.raw != nullptr) {
     const int64_t vectors = std::min(kSegmentVectors, size_ - s * kSegmentVectors);
-    std::memcpy(segment.owned_raw.get(), segment.raw, vectors * raw_bytes_per_vector_);
+    std::memcpy(segment.owned_raw, segment.raw, vectors * raw_bytes_per_vector_);
   }
-  segment.raw = segment.owned_raw.get();
+  segment.raw = segment.owned_raw;
 }
 
 uint8_t* BlockStore::mutable_block(int64_t b) {
@@ -152,7 +152,7 @@ uint8_t* BlockStore::mutable_block(int64_t b) {
 
 uint8_t* BlockStore::mutable_raw(int64_t pos) {
   OwnRaw(pos / kSegmentVectors);
-  return segments_[pos / kSegmentVectors]->owned_raw.get() +
+  return segments_[pos / kSegmentVectors]->owned_raw +
          (pos % kSegmentVectors) * raw_bytes_per_vector_;
 }
 
@@ -193,7 +193,7 @@ void BlockStore::Reserve(int64_t end_block) {
 uint8_t* BlockStore::UnpublishedRaw(int64_t pos) {
   assert(pos >= size_ && raw_bytes_per_vector_ > 0);
   assert(pos / kSegmentVectors < num_segments() && segments_[pos / kSegmentVectors]->owned_raw);
-  return segments_[pos / kSegmentVectors]->owned_raw.get() +
+  return segments_[pos / kSegmentVectors]->owned_raw +
          (pos % kSegmentVectors) * raw_bytes_per_vector_;
 }
 

@@ -112,15 +112,14 @@ class BlockStore {
   struct Segment {
     const uint8_t* blocks = nullptr;
     const uint8_t* raw = nullptr;
-    uint8_t* owned_blocks = nullptr;  // inside one of arenas_
-    std::unique_ptr<uint8_t[]> owned_raw;
+    uint8_t* owned_blocks = nullptr;  // inside one of block_arenas_
+    uint8_t* owned_raw = nullptr;     // inside one of raw_arenas_
     std::unique_ptr<uint64_t[]> ids;
   };
   uint8_t* mutable_block(int64_t b);
   uint8_t* mutable_raw(int64_t pos);
   void AddSegment();
-  // Room for one segment's blocks (kSegmentBlocks * stride bytes, 64-byte aligned).
-  uint8_t* AllocateSegmentBlocks();
+
   // Copies a mapped segment's blocks (or raw vectors) to memory before the first write.
   void OwnBlocks(int64_t segment);
   void OwnRaw(int64_t segment);
@@ -131,8 +130,9 @@ class BlockStore {
   int64_t size_ = 0;
   int64_t live_ = 0;
   std::vector<std::unique_ptr<Segment>> segments_;
-  // Memory of owned segment blocks: the first segment alone (a small index stays small), then
-  // huge-page arenas (platform/huge_pages.h) doubling from 2 MB up to 64 MB, carved in order.
+  // Memory of owned segments' blocks and kept vectors: the first segment alone (a small index
+  // stays small), then huge-page arenas (platform/huge_pages.h) doubling from 2 MB up to
+  // 64 MB, carved in order and freed with the store.
   struct Arena {
     std::unique_ptr<uint8_t, AlignedFree> plain;
     HugePageMemory huge;
@@ -140,7 +140,10 @@ class BlockStore {
     size_t bytes = 0;
     size_t used = 0;
   };
-  std::vector<Arena> arenas_;
+  // `bytes` (rounded up to 64) from the last of `arenas`, or a new one.
+  static uint8_t* Allocate(std::vector<Arena>& arenas, size_t bytes);
+  std::vector<Arena> block_arenas_;
+  std::vector<Arena> raw_arenas_;
   std::shared_ptr<const FileMapping> mapping_;  // null unless opened mapped
 };
 

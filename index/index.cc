@@ -313,13 +313,10 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     for (int64_t i = 0; i < n; ++i) {
       uint8_t* out = store_->UnpublishedRaw(old_size + i);
       const float* row = x + i * d;
-      if (!half) {
+      if (half) {
+        FloatsToHalves(row, d, reinterpret_cast<uint16_t*>(out));  // raw rows are 2-aligned
+      } else {
         std::memcpy(out, row, d * sizeof(float));
-        continue;
-      }
-      for (int j = 0; j < d; ++j) {
-        const uint16_t value = FloatToHalf(row[j]);
-        std::memcpy(out + 2 * j, &value, sizeof(value));
       }
     }
     staged.raw_in_place = true;

@@ -1,5 +1,6 @@
 // Tests for engine/matmul, engine/hadamard and engine/simd_level: every SIMD kernel this CPU
 // runs against a double-precision reference, odd sizes and tails, and the level override.
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -8,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/float16.h"
 #include "engine/hadamard.h"
 #include "engine/matmul.h"
 #include "engine/random.h"
@@ -15,7 +17,6 @@
 
 namespace tq {
 namespace {
-
 
 std::string LevelName(SimdLevel level) { return std::string(SimdLevelName(level)); }
 
@@ -247,6 +248,43 @@ TEST(HadamardTest, PreservesEnergyUpToScale) {
     WalshHadamardAt(level, x.data(), log2_n);
     for (float v : x) after += static_cast<double>(v) * v;
     EXPECT_NEAR(after, n * before, 1e-5 * n * before) << LevelName(level);
+  }
+}
+
+}  // namespace
+}  // namespace tq
+
+// ---- float16 ----
+
+namespace tq {
+namespace {
+
+TEST(Float16Test, BatchConversionEqualsFloatToHalfAtEveryLevel) {
+  // Finite floats from far below the smallest subnormal half to beyond 65504, and the
+  // rounding boundaries: every level must store the bits FloatToHalf gives.
+  std::vector<float> values = {0.0f,       -0.0f,      1.0f,         65504.0f,   65519.0f,
+                               65520.0f,   -65520.0f,  1e30f,        0x1.0p-24f, 0x1.8p-25f,
+                               0x1.0p-25f, 0x1.0p-14f, 0x1.ffcp-15f, 3.0e-8f,    -5.96e-8f};
+  Rng rng(77);
+  for (int i = 0; i < 20000; ++i) {
+    const double magnitude =
+        std::ldexp(1.0 + rng.NextDouble(), static_cast<int>(rng.NextBelow(50)) - 32);
+    values.push_back(static_cast<float>(rng.NextBelow(2) ? magnitude : -magnitude));
+  }
+  for (int i = 0; i < 1000; ++i) {  // exact halfway cases between neighbouring halves
+    const uint32_t bits = (static_cast<uint32_t>(rng.NextBelow(0x8e)) + 0x33) << 23 |
+                          static_cast<uint32_t>(rng.NextBelow(1 << 10)) << 13 | 0x1000u;
+    values.push_back(std::bit_cast<float>(bits));
+  }
+  std::vector<uint16_t> expected(values.size());
+  for (size_t i = 0; i < values.size(); ++i) expected[i] = FloatToHalf(values[i]);
+  for (SimdLevel level : AvailableSimdLevels()) {
+    std::vector<uint16_t> got(values.size() + 1, 0xABCD);
+    FloatsToHalvesAt(level, values.data(), static_cast<int64_t>(values.size()), got.data());
+    for (size_t i = 0; i < values.size(); ++i) {
+      ASSERT_EQ(got[i], expected[i]) << LevelName(level) << " value " << values[i];
+    }
+    EXPECT_EQ(got.back(), 0xABCD);  // nothing written past the end
   }
 }
 
