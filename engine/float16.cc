@@ -4,6 +4,7 @@
 // with float16 rerank vectors.) NaN payloads may differ; Index::Add rejects NaN first.
 #include "engine/float16.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstring>
@@ -22,10 +23,12 @@ __attribute__((target("avx2,f16c"))) void HalvesF16c(const float* in, int64_t n,
   for (; i < n; ++i) out[i] = FloatToHalf(in[i]);
 }
 
+// CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports has no "f16c"; the OS's AVX state
+// is already implied by the AVX2 level).
 bool HasF16c() {
   static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("f16c");
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 29)) != 0;
   }();
   return has;
 }
