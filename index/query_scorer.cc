@@ -58,15 +58,20 @@ QueryScorer::QueryScorer(const ScoringContext& context, const float* query)
   if (const BlockLayout* layout = context.format->qjl_layout()) {
     BuildQuantizedLut(*layout, *context.qjl_codebook, prepared_.projected.data(), &qjl_lut_);
   }
-  key_terms_.mse_a = mse_lut_.scale;
-  key_terms_.mse_c = mse_lut_.offset;
-  key_terms_.upper_a = upper_lut_.scale;
-  key_terms_.upper_c = upper_lut_.offset;
-  key_terms_.qjl_a = qjl_lut_.scale;
-  key_terms_.qjl_c = qjl_lut_.offset;
-  key_terms_.qjl_scale = context.qjl_scale;
-  key_terms_.offset = key_offset_;
-  key_terms_.l2 = context.metric == Metric::kL2;
+}
+
+KeyTerms QueryScorer::Terms() const {
+  KeyTerms t;
+  t.mse_a = mse_lut_.scale;
+  t.mse_c = mse_lut_.offset;
+  t.upper_a = upper_lut_.scale;
+  t.upper_c = upper_lut_.offset;
+  t.qjl_a = qjl_lut_.scale;
+  t.qjl_c = qjl_lut_.offset;
+  t.qjl_scale = context_.qjl_scale;
+  t.offset = key_offset_;
+  t.l2 = context_.metric == Metric::kL2;
+  return t;
 }
 
 void QueryScorer::Scan(const BlockStore& store, int64_t begin, int64_t end,
@@ -151,7 +156,7 @@ void QueryScorer::Collect(SimdLevel level, const BlockStore& store, int64_t b0, 
   if (context_.metric == Metric::kL2) in.squared = format.column(first, BlockColumn::kSquaredNorm);
   float keys[kScanBlocks * kBlockVectors];
   uint32_t passed[kScanBlocks];
-  BlockKeysAt(level, key_terms_, in, count, reservoir->threshold_key(), keys, passed);
+  BlockKeysAt(level, Terms(), in, count, reservoir->threshold_key(), keys, passed);
   for (int64_t i = 0; i < count; ++i) {
     const float* key = keys + i * kBlockVectors;
     const int64_t base = (b0 + i) * kBlockVectors;

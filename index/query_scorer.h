@@ -58,6 +58,8 @@ class QueryScorer {
   float ScoreFromKey(float key) const { return context_.metric == Metric::kL2 ? -key : key; }
 
  private:
+  // What BlockKeys needs of this query: the tables' scales and offsets, the key's offset.
+  KeyTerms Terms() const;
   // Keys of the `count` blocks starting at block b0 (at `first`) from their scan sums.
   void Collect(SimdLevel level, const BlockStore& store, int64_t b0, int64_t count,
                const uint8_t* first, const uint32_t* mse_sums, const uint32_t* upper_sums,
@@ -78,7 +80,6 @@ class QueryScorer {
   QuantizedLut mse_lut_;
   QuantizedLut upper_lut_;
   QuantizedLut qjl_lut_;
-  KeyTerms key_terms_;  // the tables' scales and offsets, for BlockKeys
 };
 
 }  // namespace tq
