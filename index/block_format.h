@@ -58,6 +58,7 @@ class BlockFormat {
   float* column(uint8_t* block, BlockColumn c) const {
     return reinterpret_cast<float*>(block + column_offset_[static_cast<int>(c)]);
   }
+  size_t live_mask_offset() const { return mask_offset_; }  // 4 bytes, bit l = lane l live
   uint32_t live_mask(const uint8_t* block) const {
     uint32_t mask;
     std::memcpy(&mask, block + mask_offset_, sizeof(mask));

@@ -1,12 +1,17 @@
-// BlockKeys at each SIMD level. Every level performs, per lane, the same IEEE operations in the
-// same order as the scalar reference (no FMA: this target builds with -ffp-contract=off, and the
-// intrinsics below multiply and add separately), so keys are equal bit for bit.
+// BlockCandidates at each SIMD level. Every level performs, per lane, the same IEEE operations in
+// the same order as the scalar reference (no FMA: this target builds with -ffp-contract=off, and
+// the intrinsics below multiply and add separately), so keys are equal bit for bit.
 //
 // Why it matters: once the lookups ran in SIMD, this per-block work, done a lane at a time,
-// took 1.5x to 3x the time of the lookups themselves (perf, GloVe-100 at 4 bits, k = 64).
+// took 1.5x to 3x the time of the lookups themselves (perf, GloVe-100 at 4 bits, k = 64); and
+// walking each block's passing lanes with a branch per lane (live? accepted?) took as long
+// again, so the candidates come out packed, for a loop without a branch on them.
 #include "index/block_keys.h"
 
 #include <immintrin.h>
+
+#include <bit>
+#include <cstring>
 
 #if defined(__GNUC__) && !defined(__clang__)  // GCC's avx512fintrin.h placeholders
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -31,7 +36,27 @@ inline BlockKeyInputs Advance(const BlockKeyInputs& in, int64_t i) {
   at.scale = column(in.scale);
   at.mean_dots = column(in.mean_dots);
   at.squared = column(in.squared);
+  if (in.live) at.live = in.live + i * in.stride;
   return at;
+}
+
+inline uint32_t LiveMask(const BlockKeyInputs& in) {
+  uint32_t mask = ~0u;
+  if (in.live) std::memcpy(&mask, in.live, sizeof(mask));
+  return mask;
+}
+
+// Appends the lanes of `pass` (their keys in key[0..32)) without a branch per lane: every lane
+// is written, the count only advances for the passing ones.
+inline int64_t Emit(const float* key, uint32_t pass, uint32_t first_lane, float* keys,
+                    uint32_t* lanes) {
+  int64_t n = 0;
+  for (int l = 0; l < kBlockVectors; ++l) {
+    keys[n] = key[l];
+    lanes[n] = first_lane + l;
+    n += (pass >> l) & 1;
+  }
+  return n;
 }
 
 inline uint32_t KeysScalar(const KeyTerms& t, const BlockKeyInputs& in, float threshold,
@@ -98,80 +123,117 @@ TQ_AVX2 inline uint32_t KeysAvx2(const KeyTerms& t, const BlockKeyInputs& in, fl
   return pass;
 }
 
-TQ_AVX2 void ManyAvx2(const KeyTerms& t, const BlockKeyInputs& in, int64_t count, float threshold,
-                      float* key, uint32_t* pass) {
+TQ_AVX2 int64_t ManyAvx2(const KeyTerms& t, const BlockKeyInputs& in, int64_t count,
+                         float threshold, float* keys, uint32_t* lanes) {
+  int64_t n = 0;
   for (int64_t i = 0; i < count; ++i) {
-    pass[i] = KeysAvx2(t, Advance(in, i), threshold, key + i * kBlockVectors);
+    const BlockKeyInputs at = Advance(in, i);
+    float key[kBlockVectors];
+    const uint32_t pass = KeysAvx2(t, at, threshold, key) & LiveMask(at);
+    n += Emit(key, pass, static_cast<uint32_t>(i * kBlockVectors), keys + n, lanes + n);
   }
+  return n;
 }
 
 #undef TQ_AVX2
-#define TQ_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2")))
+#define TQ_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,popcnt")))
 
 TQ_AVX512 inline __m512 PartAvx512(const uint32_t* sums, int l, float a, float c) {
   const __m512 s = _mm512_cvtepi32_ps(_mm512_loadu_si512(sums + l));
   return _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(a), s), _mm512_set1_ps(c));
 }
 
-TQ_AVX512 inline uint32_t KeysAvx512(const KeyTerms& t, const BlockKeyInputs& in, float threshold,
-                                     float* key) {
-  uint32_t pass = 0;
-  for (int l = 0; l < kBlockVectors; l += 16) {
-    __m512 k = _mm512_setzero_ps();
-    if (in.mse_sums) k = PartAvx512(in.mse_sums, l, t.mse_a, t.mse_c);
-    if (in.upper_sums) k = _mm512_add_ps(k, PartAvx512(in.upper_sums, l, t.upper_a, t.upper_c));
-    if (in.qjl_sums) {
-      const __m512 weight =
-          _mm512_mul_ps(_mm512_set1_ps(t.qjl_scale), _mm512_loadu_ps(in.residual + l));
-      k = _mm512_add_ps(k, _mm512_mul_ps(weight, PartAvx512(in.qjl_sums, l, t.qjl_a, t.qjl_c)));
-    }
-    k = _mm512_mul_ps(k, _mm512_loadu_ps(in.scale + l));
-    if (in.mean_dots) {
-      k = _mm512_add_ps(k,
-                        _mm512_add_ps(_mm512_loadu_ps(in.mean_dots + l), _mm512_set1_ps(t.offset)));
-    } else if (t.offset != 0.0f) {
-      k = _mm512_add_ps(k, _mm512_set1_ps(t.offset));
-    }
-    if (t.l2) {
-      k = _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(2.0f), k), _mm512_loadu_ps(in.squared + l));
-    }
-    _mm512_storeu_ps(key + l, k);
-    const __mmask16 reached = _mm512_cmp_ps_mask(k, _mm512_set1_ps(threshold), _CMP_GE_OQ);
-    pass |= static_cast<uint32_t>(reached) << l;
+// Keys of lanes [l, l + 16) of a block.
+TQ_AVX512 inline __m512 KeysAvx512(const KeyTerms& t, const BlockKeyInputs& in, int l) {
+  __m512 k = _mm512_setzero_ps();
+  if (in.mse_sums) k = PartAvx512(in.mse_sums, l, t.mse_a, t.mse_c);
+  if (in.upper_sums) k = _mm512_add_ps(k, PartAvx512(in.upper_sums, l, t.upper_a, t.upper_c));
+  if (in.qjl_sums) {
+    const __m512 weight =
+        _mm512_mul_ps(_mm512_set1_ps(t.qjl_scale), _mm512_loadu_ps(in.residual + l));
+    k = _mm512_add_ps(k, _mm512_mul_ps(weight, PartAvx512(in.qjl_sums, l, t.qjl_a, t.qjl_c)));
   }
-  return pass;
+  k = _mm512_mul_ps(k, _mm512_loadu_ps(in.scale + l));
+  if (in.mean_dots) {
+    k = _mm512_add_ps(k,
+                      _mm512_add_ps(_mm512_loadu_ps(in.mean_dots + l), _mm512_set1_ps(t.offset)));
+  } else if (t.offset != 0.0f) {
+    k = _mm512_add_ps(k, _mm512_set1_ps(t.offset));
+  }
+  if (t.l2) {
+    k = _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(2.0f), k), _mm512_loadu_ps(in.squared + l));
+  }
+  return k;
 }
 
-TQ_AVX512 void ManyAvx512(const KeyTerms& t, const BlockKeyInputs& in, int64_t count,
-                          float threshold, float* key, uint32_t* pass) {
+// Appends the lanes of `pass` among [first_lane, first_lane + 16) with their keys k.
+TQ_AVX512 inline int64_t CompressAvx512(__m512 k, __mmask16 pass, uint32_t first_lane, float* keys,
+                                        uint32_t* lanes) {
+  const __m512i lane =
+      _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(first_lane)),
+                       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  _mm512_storeu_ps(keys, _mm512_maskz_compress_ps(pass, k));
+  _mm512_storeu_si512(lanes, _mm512_maskz_compress_epi32(pass, lane));
+  return std::popcount(static_cast<uint32_t>(pass));
+}
+
+// Block `first_lane / 32`'s candidates, compressed straight into keys and lanes; their number.
+TQ_AVX512 inline int64_t CandidatesAvx512(const KeyTerms& t, const BlockKeyInputs& in,
+                                          float threshold, uint32_t first_lane, float* keys,
+                                          uint32_t* lanes) {
+  const uint32_t live = LiveMask(in);
+  const __m512 low = KeysAvx512(t, in, 0);
+  const __m512 high = KeysAvx512(t, in, 16);
+  const __m512 bar = _mm512_set1_ps(threshold);
+  const __mmask16 pass_low =
+      _mm512_mask_cmp_ps_mask(static_cast<__mmask16>(live), low, bar, _CMP_GE_OQ);
+  const __mmask16 pass_high =
+      _mm512_mask_cmp_ps_mask(static_cast<__mmask16>(live >> 16), high, bar, _CMP_GE_OQ);
+  // Once the threshold has risen most blocks have no candidate: skip the compressions (slow
+  // instructions) for them.
+  if ((pass_low | pass_high) == 0) return 0;
+  const int64_t n = CompressAvx512(low, pass_low, first_lane, keys, lanes);
+  return n + CompressAvx512(high, pass_high, first_lane + 16, keys + n, lanes + n);
+}
+
+TQ_AVX512 int64_t ManyAvx512(const KeyTerms& t, const BlockKeyInputs& in, int64_t count,
+                             float threshold, float* keys, uint32_t* lanes) {
+  int64_t n = 0;
   for (int64_t i = 0; i < count; ++i) {
-    pass[i] = KeysAvx512(t, Advance(in, i), threshold, key + i * kBlockVectors);
+    n += CandidatesAvx512(t, Advance(in, i), threshold, static_cast<uint32_t>(i * kBlockVectors),
+                          keys + n, lanes + n);
   }
+  return n;
 }
 
 #undef TQ_AVX512
 
 }  // namespace
 
-void BlockKeysAt(SimdLevel level, const KeyTerms& terms, const BlockKeyInputs& in, int64_t count,
-                 float threshold, float* key, uint32_t* pass) {
+int64_t BlockCandidatesAt(SimdLevel level, const KeyTerms& terms, const BlockKeyInputs& in,
+                          int64_t count, float threshold, float* keys, uint32_t* lanes) {
   switch (level) {
     case SimdLevel::kAvx512:
     case SimdLevel::kAvx512Vbmi:
-      return ManyAvx512(terms, in, count, threshold, key, pass);
+      return ManyAvx512(terms, in, count, threshold, keys, lanes);
     case SimdLevel::kAvx2:
-      return ManyAvx2(terms, in, count, threshold, key, pass);
+      return ManyAvx2(terms, in, count, threshold, keys, lanes);
     case SimdLevel::kScalar:
       break;
   }
+  int64_t n = 0;
   for (int64_t i = 0; i < count; ++i) {
-    pass[i] = KeysScalar(terms, Advance(in, i), threshold, key + i * kBlockVectors);
+    const BlockKeyInputs at = Advance(in, i);
+    float key[kBlockVectors];
+    const uint32_t pass = KeysScalar(terms, at, threshold, key) & LiveMask(at);
+    n += Emit(key, pass, static_cast<uint32_t>(i * kBlockVectors), keys + n, lanes + n);
   }
+  return n;
 }
 
-void BlockKeys(const KeyTerms& terms, const BlockKeyInputs& in, int64_t count, float threshold,
-               float* key, uint32_t* pass) {
-  BlockKeysAt(ActiveSimdLevel(), terms, in, count, threshold, key, pass);
+int64_t BlockCandidates(const KeyTerms& terms, const BlockKeyInputs& in, int64_t count,
+                        float threshold, float* keys, uint32_t* lanes) {
+  return BlockCandidatesAt(ActiveSimdLevel(), terms, in, count, threshold, keys, lanes);
 }
 
 }  // namespace tq

@@ -1,7 +1,8 @@
-// The scan's approximate keys of one block's 32 lanes, from the ScanBlocks sums and the block's
-// per-vector floats, and which lanes reach the reservoir's threshold: the per-block work after
-// the lookups, in SIMD (scalar, AVX2, AVX-512) with the same float operations in the same order
-// at every level, so every level keeps the same candidates.
+// The scan's approximate keys of blocks' lanes, from the ScanBlocks sums and the blocks'
+// per-vector floats, and the candidates among them: the live lanes that reach the reservoir's
+// threshold, packed into a list. The per-block work after the lookups, in SIMD (scalar, AVX2,
+// AVX-512) with the same float operations in the same order at every level, so every level keeps
+// the same candidates.
 #ifndef TQ_INDEX_BLOCK_KEYS_H_
 #define TQ_INDEX_BLOCK_KEYS_H_
 
@@ -26,7 +27,8 @@ struct KeyTerms {
 };
 
 // Where the inputs of the first of `count` consecutive blocks are; block i's sums start 32 i
-// further on, and its columns stride bytes further on. Null pointers are absent terms.
+// further on, and its columns and live mask stride bytes further on. Null pointers are absent
+// terms.
 struct BlockKeyInputs {
   const uint32_t* mse_sums = nullptr;    // 32 sums per block of the Lloyd-Max part
   const uint32_t* upper_sums = nullptr;  // non-integer rates: the (b + 1)-bit part
@@ -35,19 +37,24 @@ struct BlockKeyInputs {
   const float* scale = nullptr;          // always: BlockColumn::kScale
   const float* mean_dots = nullptr;      // ip/cosine, query nearer mu: <mu, x - mu> per lane
   const float* squared = nullptr;        // l2: |x - mu|^2 per lane (needed when terms.l2)
+  const uint8_t* live = nullptr;         // the block's uint32 live mask (bit l = lane l); null: all
   size_t stride = 0;                     // bytes from one block's columns to the next's
 };
 
-// For blocks i < count writes key[32 i + l] for all 32 lanes l:
+// Room the outputs need past 32 count entries (whole-register stores).
+inline constexpr int64_t kBlockCandidatesSlack = 16;
+
+// The candidates of blocks i < count: each live lane l of block i whose key
 //   key = (mse + upper + qjl_scale * residual * qjl) * scale       (each part a * sum + c)
 //         + (mean_dots + offset)   or   + offset when offset != 0 and mean_dots is null,
-//   then, under l2, 2 key - squared;
-// and pass[i] = the lanes (bit l) with key >= threshold (NaN keys never pass).
-void BlockKeys(const KeyTerms& terms, const BlockKeyInputs& in, int64_t count, float threshold,
-               float* key, uint32_t* pass);
+//   then, under l2, 2 key - squared
+// reaches `threshold` (NaN keys never do), in block then lane order: keys[c] = its key,
+// lanes[c] = 32 i + l. Returns their number; keys and lanes hold 32 count + kBlockCandidatesSlack.
+int64_t BlockCandidates(const KeyTerms& terms, const BlockKeyInputs& in, int64_t count,
+                        float threshold, float* keys, uint32_t* lanes);
 // The same at a forced level (tests; level <= DetectedSimdLevel()).
-void BlockKeysAt(SimdLevel level, const KeyTerms& terms, const BlockKeyInputs& in, int64_t count,
-                 float threshold, float* key, uint32_t* pass);
+int64_t BlockCandidatesAt(SimdLevel level, const KeyTerms& terms, const BlockKeyInputs& in,
+                          int64_t count, float threshold, float* keys, uint32_t* lanes);
 
 }  // namespace tq
 

@@ -534,9 +534,11 @@ void Index::FinishQuery(const BlockStore& store, const QueryScorer& scorer, int 
                         const SearchParams& params, Reservoir* reservoir, int64_t* ids,
                         float* scores) const {
   // Exact estimator over the reservoir, then exact distances over the best max(R, k).
-  std::vector<Candidate> candidates = reservoir->TakeSorted();
+  std::vector<Candidate> candidates = reservoir->TakeBest();
   scorer.EstimateKeys(store, candidates);
-  std::sort(candidates.begin(), candidates.end(), Better);
+  // A lambda rather than &Better, so that the comparison inlines.
+  const auto better = [](const Candidate& a, const Candidate& b) { return Better(a, b); };
+  std::sort(candidates.begin(), candidates.end(), better);
   if (params.rerank > 0 && store.keep() != KeepVectors::kNone) {
     const size_t depth =
         std::min(candidates.size(), static_cast<size_t>(std::max(params.rerank, k)));
@@ -544,7 +546,7 @@ void Index::FinishQuery(const BlockStore& store, const QueryScorer& scorer, int 
     for (size_t i = 0; i < depth; ++i) {
       candidates[i].key = scorer.ExactKey(store, candidates[i].pos, &vector);
     }
-    std::sort(candidates.begin(), candidates.begin() + depth, Better);
+    std::sort(candidates.begin(), candidates.begin() + depth, better);
   }
   const size_t hits = std::min(candidates.size(), static_cast<size_t>(k));
   for (size_t i = 0; i < hits; ++i) {

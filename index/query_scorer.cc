@@ -3,7 +3,6 @@
 #include "index/query_scorer.h"
 
 #include <algorithm>
-#include <bit>
 #include <span>
 
 #include "engine/block_scan.h"
@@ -139,10 +138,9 @@ void QueryScorer::Collect(SimdLevel level, const BlockStore& store, int64_t b0, 
                           const uint32_t* upper_sums, const uint32_t* qjl_sums,
                           const SearchParams& params, Reservoir* reservoir) const {
   const BlockFormat& format = *context_.format;
-  const bool filtered = params.allow_list != nullptr || static_cast<bool>(params.predicate);
   // Keys of every lane in SIMD and one comparison with the reservoir's threshold before any
-  // lane is looked at alone. The threshold only rises while the blocks are pushed, so lanes
-  // that pass it here are tested again (Accepts) before they get in.
+  // lane is looked at alone; the live lanes that pass come packed. The threshold only rises
+  // while they are pushed, so each is tested again (Offer, Accepts) before it gets in.
   BlockKeyInputs in;
   in.stride = format.stride();
   if (format.mse_layout()) in.mse_sums = mse_sums;
@@ -154,19 +152,20 @@ void QueryScorer::Collect(SimdLevel level, const BlockStore& store, int64_t b0, 
   in.scale = format.column(first, BlockColumn::kScale);
   if (add_mean_dots_) in.mean_dots = format.column(first, BlockColumn::kMeanDot);
   if (context_.metric == Metric::kL2) in.squared = format.column(first, BlockColumn::kSquaredNorm);
-  float keys[kScanBlocks * kBlockVectors];
-  uint32_t passed[kScanBlocks];
-  BlockKeysAt(level, Terms(), in, count, reservoir->threshold_key(), keys, passed);
-  for (int64_t i = 0; i < count; ++i) {
-    const float* key = keys + i * kBlockVectors;
-    const int64_t base = (b0 + i) * kBlockVectors;
-    for (uint32_t pass = passed[i] & format.live_mask(first + i * in.stride); pass != 0;
-         pass &= pass - 1) {
-      const int lane = std::countr_zero(pass);
-      const int64_t pos = base + lane;
-      if (!reservoir->Accepts(key[lane], pos)) continue;
-      if (filtered && !Allowed(params, store.id(pos))) continue;
-      reservoir->Push(key[lane], pos);
+  in.live = first + format.live_mask_offset();
+  float keys[kScanBlocks * kBlockVectors + kBlockCandidatesSlack];
+  uint32_t lanes[kScanBlocks * kBlockVectors + kBlockCandidatesSlack];
+  const int64_t candidates =
+      BlockCandidatesAt(level, Terms(), in, count, reservoir->threshold_key(), keys, lanes);
+  const int64_t base = b0 * kBlockVectors;
+  if (params.allow_list == nullptr && !params.predicate) {
+    for (int64_t c = 0; c < candidates; ++c) reservoir->Offer(keys[c], base + lanes[c]);
+    return;
+  }
+  for (int64_t c = 0; c < candidates; ++c) {
+    const int64_t pos = base + lanes[c];
+    if (reservoir->Accepts(keys[c], pos) && Allowed(params, store.id(pos))) {
+      reservoir->Push(keys[c], pos);
     }
   }
 }

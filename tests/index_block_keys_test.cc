@@ -1,9 +1,11 @@
-// BlockKeys: every SIMD level gives the scalar reference's keys bit for bit, for every
-// combination of terms, and passes exactly the lanes whose key reaches the threshold.
+// BlockCandidates: every SIMD level gives the scalar reference's candidates and keys bit for bit,
+// for every combination of terms, and they are exactly the live lanes whose key reaches the
+// threshold, in order.
 #include "index/block_keys.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -17,6 +19,7 @@ namespace {
 
 constexpr int kBlocks = 5;
 constexpr size_t kStride = 7 * kBlockVectors * sizeof(float);  // columns of one block, apart
+constexpr int kLiveColumn = 6;  // the live masks: the first word of column 6
 
 struct Inputs {
   std::vector<uint32_t> mse, upper, qjl;
@@ -29,6 +32,11 @@ struct Inputs {
     }
     columns.resize(kBlocks * kStride / sizeof(float));
     for (float& c : columns) c = static_cast<float>(rng.NextGaussian());
+    for (int i = 0; i < kBlocks; ++i) set_live(i, ~0u);
+  }
+  void set_live(int block, uint32_t mask) {
+    std::memcpy(&columns[block * kStride / sizeof(float) + kLiveColumn * kBlockVectors], &mask,
+                sizeof(mask));
   }
   const float* column(int c) const { return columns.data() + c * kBlockVectors; }
 };
@@ -45,7 +53,22 @@ BlockKeyInputs Select(const Inputs& data, int parts, bool dots, bool l2) {
   in.scale = data.column(0);
   if (dots) in.mean_dots = data.column(2);
   if (l2) in.squared = data.column(3);
+  in.live = reinterpret_cast<const uint8_t*>(data.column(kLiveColumn));
   return in;
+}
+
+// Every lane's key (threshold -inf: all but NaN keys pass) as a block-major array, NaN where a
+// lane did not come out.
+std::vector<float> AllKeys(SimdLevel level, const KeyTerms& terms, BlockKeyInputs in) {
+  in.live = nullptr;
+  std::vector<float> keys(kBlocks * kBlockVectors + kBlockCandidatesSlack);
+  std::vector<uint32_t> lanes(keys.size());
+  const int64_t n =
+      BlockCandidatesAt(level, terms, in, kBlocks, -std::numeric_limits<float>::infinity(),
+                        keys.data(), lanes.data());
+  std::vector<float> all(kBlocks * kBlockVectors, std::numeric_limits<float>::quiet_NaN());
+  for (int64_t c = 0; c < n; ++c) all[lanes[c]] = keys[c];
+  return all;
 }
 
 KeyTerms Terms(bool offset, bool l2) {
@@ -60,35 +83,45 @@ KeyTerms Terms(bool offset, bool l2) {
 }
 
 TEST(BlockKeysTest, EveryLevelEqualsTheScalarReference) {
-  const Inputs data(11);
+  Inputs data(11);
+  data.set_live(1, 0x0f0f00f1u);
+  data.set_live(3, 0u);
+  constexpr float kThreshold = -0.1f;
   for (int parts = 1; parts < 8; ++parts) {
     for (bool dots : {false, true}) {
       for (bool offset : {false, true}) {
         for (bool l2 : {false, true}) {
           const BlockKeyInputs in = Select(data, parts, dots, l2);
           const KeyTerms terms = Terms(offset, l2);
-          std::vector<float> expected(kBlocks * kBlockVectors);
-          uint32_t expected_pass[kBlocks];
-          BlockKeysAt(SimdLevel::kScalar, terms, in, kBlocks, -0.1f, expected.data(),
-                      expected_pass);
-          // The scalar reference is the formula, lane by lane.
+          // The scalar reference: the live lanes whose key reaches the threshold, in order.
+          const std::vector<float> all = AllKeys(SimdLevel::kScalar, terms, in);
+          std::vector<float> expected_keys;
+          std::vector<uint32_t> expected_lanes;
           for (int i = 0; i < kBlocks; ++i) {
-            uint32_t pass = 0;
+            uint32_t live;
+            std::memcpy(&live, in.live + i * kStride, sizeof(live));
             for (int l = 0; l < kBlockVectors; ++l) {
-              const float key = expected[i * kBlockVectors + l];
-              pass |= static_cast<uint32_t>(key >= -0.1f) << l;
+              const uint32_t lane = i * kBlockVectors + l;
+              if (((live >> l) & 1) && all[lane] >= kThreshold) {
+                expected_keys.push_back(all[lane]);
+                expected_lanes.push_back(lane);
+              }
             }
-            EXPECT_EQ(expected_pass[i], pass);
           }
+          ASSERT_GT(expected_keys.size(), 10u);
           for (SimdLevel level : AvailableSimdLevels()) {
-            std::vector<float> keys(kBlocks * kBlockVectors);
-            uint32_t passed[kBlocks];
-            BlockKeysAt(level, terms, in, kBlocks, -0.1f, keys.data(), passed);
             SCOPED_TRACE(testing::Message()
                          << SimdLevelName(level) << " parts " << parts << " dots " << dots
                          << " offset " << offset << " l2 " << l2);
-            EXPECT_EQ(0, std::memcmp(keys.data(), expected.data(), keys.size() * sizeof(float)));
-            for (int i = 0; i < kBlocks; ++i) EXPECT_EQ(passed[i], expected_pass[i]);
+            const std::vector<float> level_all = AllKeys(level, terms, in);
+            EXPECT_EQ(0, std::memcmp(level_all.data(), all.data(), all.size() * sizeof(float)));
+            std::vector<float> keys(kBlocks * kBlockVectors + kBlockCandidatesSlack);
+            std::vector<uint32_t> lanes(keys.size());
+            const int64_t n =
+                BlockCandidatesAt(level, terms, in, kBlocks, kThreshold, keys.data(), lanes.data());
+            ASSERT_EQ(n, static_cast<int64_t>(expected_keys.size()));
+            EXPECT_EQ(0, std::memcmp(keys.data(), expected_keys.data(), n * sizeof(float)));
+            EXPECT_TRUE(std::equal(expected_lanes.begin(), expected_lanes.end(), lanes.begin()));
           }
         }
       }
@@ -99,10 +132,7 @@ TEST(BlockKeysTest, EveryLevelEqualsTheScalarReference) {
 TEST(BlockKeysTest, MatchesTheFormula) {
   const Inputs data(12);
   const KeyTerms terms = Terms(true, true);
-  const BlockKeyInputs in = Select(data, 7, false, true);
-  std::vector<float> keys(kBlocks * kBlockVectors);
-  uint32_t passed[kBlocks];
-  BlockKeys(terms, in, kBlocks, 0.0f, keys.data(), passed);
+  const std::vector<float> keys = AllKeys(ActiveSimdLevel(), terms, Select(data, 7, false, true));
   for (int i = 0; i < kBlocks; ++i) {
     const float* col = data.columns.data() + i * kStride / sizeof(float);
     for (int l = 0; l < kBlockVectors; ++l) {
@@ -122,16 +152,18 @@ TEST(BlockKeysTest, NanKeysNeverPassAndInfinityThresholdPassesNothingFinite) {
   data.columns[4] = std::numeric_limits<float>::quiet_NaN();  // block 0, lane 4's scale
   const BlockKeyInputs in = Select(data, 1, false, false);
   for (SimdLevel level : AvailableSimdLevels()) {
-    std::vector<float> keys(kBlocks * kBlockVectors);
-    uint32_t passed[kBlocks];
-    BlockKeysAt(level, Terms(false, false), in, kBlocks, -std::numeric_limits<float>::infinity(),
-                keys.data(), passed);
-    EXPECT_TRUE(std::isnan(keys[4]));
-    EXPECT_EQ(passed[0], ~(1u << 4)) << SimdLevelName(level);
-    for (int i = 1; i < kBlocks; ++i) EXPECT_EQ(passed[i], ~0u);
-    BlockKeysAt(level, Terms(false, false), in, kBlocks, std::numeric_limits<float>::infinity(),
-                keys.data(), passed);
-    for (int i = 0; i < kBlocks; ++i) EXPECT_EQ(passed[i], 0u);
+    std::vector<float> keys(kBlocks * kBlockVectors + kBlockCandidatesSlack);
+    std::vector<uint32_t> lanes(keys.size());
+    EXPECT_EQ(BlockCandidatesAt(level, Terms(false, false), in, kBlocks,
+                                -std::numeric_limits<float>::infinity(), keys.data(), lanes.data()),
+              kBlocks * kBlockVectors - 1)
+        << SimdLevelName(level);
+    EXPECT_EQ(lanes[3], 3u);
+    EXPECT_EQ(lanes[4], 5u);  // lane 4 is left out
+    EXPECT_EQ(BlockCandidatesAt(level, Terms(false, false), in, kBlocks,
+                                std::numeric_limits<float>::infinity(), keys.data(), lanes.data()),
+              0)
+        << SimdLevelName(level);
   }
 }
 
