@@ -20,7 +20,8 @@
 // faster than widening every 128-bit lane separately, and changed nothing for large blocks.
 //
 // ScanBlocksMulti: each code load and nibble split serves up to 4 queries (AVX-512, 16
-// accumulators of 32 registers; AVX2 has 16 registers, so 2). With 768 MB of codes from DRAM,
+// accumulators of 32 registers; AVX2 has 16 registers, so 2; VBMI needs half the accumulators
+// and serves 8). With 768 MB of codes from DRAM,
 // 4 queries per pass took 1.5x the time of one (AVX-512), i.e. ~2.7x the per-query rate.
 #include "engine/block_scan.h"
 
@@ -50,14 +51,15 @@ static_assert(2 * kAvx2FlushSteps * 255 < 65536 && 4 * kAvx512FlushSteps * 255 <
 constexpr int kPrefetchBytes = 8192;
 
 // Up to this many queries share each code load (AVX-512 has registers for 4 x 4 accumulators,
-// AVX2 for 2 x 4); larger batches are split into passes.
+// VBMI for 8 x 2, AVX2 for 2 x 4); larger batches are split into passes.
+constexpr int kMaxAvx512VbmiQueries = 8;
 constexpr int kMaxAvx512Queries = 4;
 constexpr int kMaxAvx2Queries = 2;
 
 // The tables and outputs of the queries of one pass.
 struct Pass {
-  const uint8_t* lut[kMaxAvx512Queries];
-  uint32_t* out[kMaxAvx512Queries];
+  const uint8_t* lut[kMaxAvx512VbmiQueries];
+  uint32_t* out[kMaxAvx512VbmiQueries];
 };
 
 void ScanScalar(const uint8_t* first, size_t stride, int64_t num_blocks, int num_chunks,
@@ -266,21 +268,25 @@ TQ_AVX512_VBMI inline void StepVbmi(__m512i x, const Pass& pass, int offset,
 template <int kQueries>
 TQ_AVX512_VBMI void ScanAvx512Vbmi(const uint8_t* first, size_t stride, int64_t num_blocks,
                                    int num_chunks, const Pass& pass) {
+  // Up to 4 queries: two accumulator sets, even and odd steps, so that consecutive vpdpbusd
+  // into one register do not wait on each other. More queries space them out by themselves,
+  // and 8 x 2 x 2 accumulators would not fit in the 32 registers.
+  constexpr bool kTwoSets = kQueries <= 4;
   const int full_steps = num_chunks / 2;
   for (int64_t b = 0; b < num_blocks; ++b) {
     const uint8_t* codes = first + b * stride;
-    // Two sets, even and odd steps, so that consecutive vpdpbusd do not wait on each other.
     __m512i even[kQueries][2], odd[kQueries][2];
     for (int q = 0; q < kQueries; ++q) {
       even[q][0] = even[q][1] = odd[q][0] = odd[q][1] = _mm512_setzero_si512();
     }
+    __m512i(&second)[kQueries][2] = kTwoSets ? odd : even;
     int s = 0;
     for (; s + 1 < full_steps; s += 2) {
       const uint8_t* at = codes + s * 2 * kChunkBytes;
       _mm_prefetch(reinterpret_cast<const char*>(at + kPrefetchBytes), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(at + 64 + kPrefetchBytes), _MM_HINT_T0);
       StepVbmi<kQueries>(_mm512_loadu_si512(at), pass, s * 2 * kChunkBytes, even);
-      StepVbmi<kQueries>(_mm512_loadu_si512(at + 64), pass, (s + 1) * 2 * kChunkBytes, odd);
+      StepVbmi<kQueries>(_mm512_loadu_si512(at + 64), pass, (s + 1) * 2 * kChunkBytes, second);
     }
     if (s < full_steps) {
       StepVbmi<kQueries>(_mm512_loadu_si512(codes + s * 2 * kChunkBytes), pass, s * 2 * kChunkBytes,
@@ -289,12 +295,13 @@ TQ_AVX512_VBMI void ScanAvx512Vbmi(const uint8_t* first, size_t stride, int64_t 
     }
     if (num_chunks % 2 == 1) {  // the last chunk alone; the tables above it are zero padding
       StepVbmi<kQueries>(_mm512_maskz_loadu_epi8(0xFFFFFFFFull, codes + s * 2 * kChunkBytes), pass,
-                         s * 2 * kChunkBytes, odd);
+                         s * 2 * kChunkBytes, second);
     }
     for (int q = 0; q < kQueries; ++q) {
-      _mm512_storeu_si512(pass.out[q] + b * kBlockVectors, _mm512_add_epi32(even[q][0], odd[q][0]));
-      _mm512_storeu_si512(pass.out[q] + b * kBlockVectors + 16,
-                          _mm512_add_epi32(even[q][1], odd[q][1]));
+      for (int h = 0; h < 2; ++h) {
+        const __m512i sum = kTwoSets ? _mm512_add_epi32(even[q][h], odd[q][h]) : even[q][h];
+        _mm512_storeu_si512(pass.out[q] + b * kBlockVectors + 16 * h, sum);
+      }
     }
   }
 }
@@ -306,6 +313,14 @@ void ScanPass(SimdLevel level, const uint8_t* first, size_t stride, int64_t num_
   switch (level) {
     case SimdLevel::kAvx512Vbmi:
       switch (queries) {
+        case 8:
+          return ScanAvx512Vbmi<8>(first, stride, num_blocks, num_chunks, pass);
+        case 7:
+          return ScanAvx512Vbmi<7>(first, stride, num_blocks, num_chunks, pass);
+        case 6:
+          return ScanAvx512Vbmi<6>(first, stride, num_blocks, num_chunks, pass);
+        case 5:
+          return ScanAvx512Vbmi<5>(first, stride, num_blocks, num_chunks, pass);
         case 4:
           return ScanAvx512Vbmi<4>(first, stride, num_blocks, num_chunks, pass);
         case 3:
@@ -339,8 +354,9 @@ void ScanPass(SimdLevel level, const uint8_t* first, size_t stride, int64_t num_
 
 int MaxQueriesPerPass(SimdLevel level) {
   switch (level) {
-    case SimdLevel::kAvx512:
     case SimdLevel::kAvx512Vbmi:
+      return kMaxAvx512VbmiQueries;
+    case SimdLevel::kAvx512:
       return kMaxAvx512Queries;
     case SimdLevel::kAvx2:
       return kMaxAvx2Queries;

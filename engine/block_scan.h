@@ -31,8 +31,9 @@ void ScanBlocksAt(SimdLevel level, const BlockLayout& layout, const uint8_t* fir
                   uint32_t* out);
 
 // Several queries in one pass over the codes: out[q][32 i + lane] is exactly what ScanBlocks
-// gives for luts[q]. Each code load serves up to 4 queries (AVX-512; 2 for AVX2), which saves
-// memory bandwidth when the codes come from DRAM; larger batches take several passes.
+// gives for luts[q]. Each code load serves up to 8 queries (AVX-512 VBMI; 4 for AVX-512, 2 for
+// AVX2), which saves memory bandwidth when the codes come from DRAM or L3; larger batches take
+// several passes.
 void ScanBlocksMulti(const BlockLayout& layout, const uint8_t* first_block_codes,
                      size_t block_stride_bytes, int64_t num_blocks,
                      std::span<const QuantizedLut* const> luts, uint32_t* const* out);

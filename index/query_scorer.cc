@@ -12,8 +12,9 @@
 namespace tq {
 namespace {
 
-// Blocks per ScanBlocks call: the sums (128 bytes per block and table set) stay in L1.
-constexpr int64_t kScanBlocks = 32;
+// Blocks per ScanBlocks call: the sums (128 bytes per block, table set and query: 16 KB for 8
+// queries) stay in L1.
+constexpr int64_t kScanBlocks = 16;
 
 bool Allowed(const SearchParams& params, uint64_t id) {
   if (params.allow_list != nullptr && !params.allow_list->contains(id)) return false;

@@ -48,7 +48,7 @@ class QueryScorer {
   static void ScanMany(std::span<const QueryScorer* const> scorers, const BlockStore& store,
                        int64_t begin, int64_t end, const SearchParams& params,
                        std::span<Reservoir* const> reservoirs);
-  static constexpr int kQueriesPerPass = 4;
+  static constexpr int kQueriesPerPass = 8;
 
   // Sets each candidate's key from the exact estimate of the vector at its position, whose
   // inner-product part is TurboQuantizer::EstimateInnerProduct bit for bit.

@@ -24,7 +24,6 @@ namespace {
 
 constexpr int kDims[] = {7, 100, 200, 1536, 3072};
 
-
 std::string LevelName(SimdLevel level) { return std::string(SimdLevelName(level)); }
 
 BlockLayout Layout(int dim, int bits) {
@@ -325,7 +324,7 @@ TEST(BlockScanTest, DispatchFollowsTheActiveLevel) {
 }
 
 // Several queries per pass give exactly the single-query sums, for batch sizes that do and do
-// not fill a pass (4 for AVX-512, 2 for AVX2).
+// not fill a pass (8 for AVX-512 VBMI, 4 for AVX-512, 2 for AVX2).
 TEST(BlockScanTest, MultiQueryPassMatchesSingleQueryScans) {
   for (int bits = 1; bits <= 4; ++bits) {
     for (int d : {7, 200, 3072}) {
@@ -335,7 +334,7 @@ TEST(BlockScanTest, MultiQueryPassMatchesSingleQueryScans) {
       const std::vector<uint8_t> codes = RandomCodes(count, d, bits, 5 * d + bits);
       const Blocks blocks = PackAll(layout, codes, count, 32);
       Rng rng(d + bits);
-      std::vector<QuantizedLut> luts(9);
+      std::vector<QuantizedLut> luts(17);
       std::vector<std::vector<uint32_t>> expected(luts.size());
       for (size_t q = 0; q < luts.size(); ++q) {
         const std::vector<float> query = RandomUnitVector(d, rng);
@@ -345,7 +344,7 @@ TEST(BlockScanTest, MultiQueryPassMatchesSingleQueryScans) {
                      luts[q], expected[q].data());
       }
       for (SimdLevel level : AvailableSimdLevels()) {
-        for (size_t queries : {1, 2, 3, 4, 5, 9}) {
+        for (size_t queries : {1, 2, 3, 4, 5, 6, 7, 8, 9, 17}) {
           std::vector<const QuantizedLut*> lut_ptrs;
           std::vector<std::vector<uint32_t>> out(queries,
                                                  std::vector<uint32_t>(blocks.num_blocks * 32));
