@@ -196,8 +196,83 @@ TQ_AVX512 inline int64_t CandidatesAvx512(const KeyTerms& t, const BlockKeyInput
   return n + CompressAvx512(high, pass_high, first_lane + 16, keys + n, lanes + n);
 }
 
+// Keys of 16 lanes for MseAvx512: sums of those lanes, their scale column at `columns`, the
+// other columns at fixed byte distances from it.
+template <bool kDots, bool kOffset, bool kL2>
+TQ_AVX512 inline __m512 MseHalfAvx512(const uint32_t* sums, const uint8_t* columns, __m512 a,
+                                      __m512 c, __m512 offset, ptrdiff_t dots, ptrdiff_t squared) {
+  __m512 k = _mm512_cvtepi32_ps(_mm512_loadu_si512(sums));
+  k = _mm512_add_ps(_mm512_mul_ps(a, k), c);
+  k = _mm512_mul_ps(k, _mm512_loadu_ps(reinterpret_cast<const float*>(columns)));
+  if constexpr (kDots) {
+    k = _mm512_add_ps(
+        k, _mm512_add_ps(_mm512_loadu_ps(reinterpret_cast<const float*>(columns + dots)), offset));
+  } else if constexpr (kOffset) {
+    k = _mm512_add_ps(k, offset);
+  }
+  if constexpr (kL2) {
+    k = _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(2.0f), k),
+                      _mm512_loadu_ps(reinterpret_cast<const float*>(columns + squared)));
+  }
+  return k;
+}
+
+// The default variant's case (Lloyd-Max codes only), with the per-block pointers advanced in
+// place and the terms fixed at compile time: the same operations as KeysAvx512 without a branch
+// or a reload per block (~1.3x fewer instructions for this step, which at k = 64 took about half
+// the time of the lookups).
+template <bool kDots, bool kOffset, bool kL2>
+TQ_AVX512 int64_t MseAvx512(const KeyTerms& t, const BlockKeyInputs& in, int64_t count,
+                            float threshold, float* keys, uint32_t* lanes) {
+  const __m512 a = _mm512_set1_ps(t.mse_a);
+  const __m512 c = _mm512_set1_ps(t.mse_c);
+  const __m512 offset = _mm512_set1_ps(t.offset);
+  const __m512 bar = _mm512_set1_ps(threshold);
+  const uint8_t* scale = reinterpret_cast<const uint8_t*>(in.scale);
+  const ptrdiff_t dots = kDots ? reinterpret_cast<const uint8_t*>(in.mean_dots) - scale : 0;
+  const ptrdiff_t squared = kL2 ? reinterpret_cast<const uint8_t*>(in.squared) - scale : 0;
+  const ptrdiff_t live = in.live ? in.live - scale : 0;
+  int64_t n = 0;
+  const uint32_t* sums = in.mse_sums;
+  for (int64_t i = 0; i < count; ++i, sums += kBlockVectors, scale += in.stride) {
+    uint32_t mask = ~0u;
+    if (in.live) std::memcpy(&mask, scale + live, sizeof(mask));
+    const __m512 low = MseHalfAvx512<kDots, kOffset, kL2>(sums, scale, a, c, offset, dots, squared);
+    const __m512 high = MseHalfAvx512<kDots, kOffset, kL2>(sums + 16, scale + 16 * sizeof(float), a,
+                                                           c, offset, dots, squared);
+    const __mmask16 pass_low =
+        _mm512_mask_cmp_ps_mask(static_cast<__mmask16>(mask), low, bar, _CMP_GE_OQ);
+    const __mmask16 pass_high =
+        _mm512_mask_cmp_ps_mask(static_cast<__mmask16>(mask >> 16), high, bar, _CMP_GE_OQ);
+    if ((pass_low | pass_high) == 0) continue;
+    const uint32_t first_lane = static_cast<uint32_t>(i * kBlockVectors);
+    n += CompressAvx512(low, pass_low, first_lane, keys + n, lanes + n);
+    n += CompressAvx512(high, pass_high, first_lane + 16, keys + n, lanes + n);
+  }
+  return n;
+}
+
 TQ_AVX512 int64_t ManyAvx512(const KeyTerms& t, const BlockKeyInputs& in, int64_t count,
                              float threshold, float* keys, uint32_t* lanes) {
+  if (in.mse_sums && !in.upper_sums && !in.qjl_sums) {
+    const bool dots = in.mean_dots != nullptr;
+    const bool offset = t.offset != 0.0f;
+    const int which = dots * 4 + offset * 2 + t.l2;
+    switch (which) {
+      case 0:
+        return MseAvx512<false, false, false>(t, in, count, threshold, keys, lanes);
+      case 1:
+        return MseAvx512<false, false, true>(t, in, count, threshold, keys, lanes);
+      case 2:
+        return MseAvx512<false, true, false>(t, in, count, threshold, keys, lanes);
+      case 3:
+        return MseAvx512<false, true, true>(t, in, count, threshold, keys, lanes);
+      default:
+        break;  // with mean dots the offset goes in with them
+    }
+    if (t.l2) return MseAvx512<true, false, true>(t, in, count, threshold, keys, lanes);
+    return MseAvx512<true, false, false>(t, in, count, threshold, keys, lanes);
+  }
   int64_t n = 0;
   for (int64_t i = 0; i < count; ++i) {
     n += CandidatesAvx512(t, Advance(in, i), threshold, static_cast<uint32_t>(i * kBlockVectors),
