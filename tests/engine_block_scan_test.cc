@@ -165,29 +165,33 @@ TEST(BlockLayoutTest, ByteOrderIsFaissPq4) {
 }
 
 TEST(BlockLayoutTest, PackUnpackRoundTrip) {
-  for (int bits = 1; bits <= 4; ++bits) {
-    for (int d : kDims) {
-      const BlockLayout layout = Layout(d, bits);
-      for (int count : {1, 13, 31, 32}) {
-        const std::vector<uint8_t> codes = RandomCodes(count, d, bits, 100 * d + count + bits);
-        std::vector<uint8_t> block(layout.code_bytes_per_block(), 0xEE);
-        PackBlock(layout, codes.data(), count, block.data());
-        std::vector<uint8_t> lane_codes(d);
-        for (int lane = 0; lane < kBlockVectors; ++lane) {
-          UnpackLane(layout, block.data(), lane, lane_codes.data());
-          if (lane < count) {
-            ASSERT_TRUE(std::equal(lane_codes.begin(), lane_codes.end(), codes.begin() + lane * d))
-                << "bits " << bits << " d " << d << " lane " << lane;
-          } else {
-            ASSERT_TRUE(
-                std::all_of(lane_codes.begin(), lane_codes.end(), [](uint8_t c) { return c == 0; }))
-                << "empty lane " << lane;
-          }
-          // Padding groups (a plane's odd last high nibble) stay zero.
-          for (int t = 0; t < layout.num_tables(); ++t) {
-            const int expected =
-                lane < count ? NibbleFromCodes(layout, codes.data() + lane * d, t) : 0;
-            ASSERT_EQ(BlockNibble(block.data(), t, lane), expected) << "table " << t;
+  for (SimdLevel level : AvailableSimdLevels()) {
+    const ScopedSimdLevel scoped(level);
+    for (int bits = 1; bits <= 4; ++bits) {
+      for (int d : kDims) {
+        const BlockLayout layout = Layout(d, bits);
+        for (int count : {1, 13, 31, 32}) {
+          const std::vector<uint8_t> codes = RandomCodes(count, d, bits, 100 * d + count + bits);
+          std::vector<uint8_t> block(layout.code_bytes_per_block(), 0xEE);
+          PackBlock(layout, codes.data(), count, block.data());
+          std::vector<uint8_t> lane_codes(d);
+          for (int lane = 0; lane < kBlockVectors; ++lane) {
+            UnpackLane(layout, block.data(), lane, lane_codes.data());
+            if (lane < count) {
+              ASSERT_TRUE(
+                  std::equal(lane_codes.begin(), lane_codes.end(), codes.begin() + lane * d))
+                  << LevelName(level) << " bits " << bits << " d " << d << " lane " << lane;
+            } else {
+              ASSERT_TRUE(std::all_of(lane_codes.begin(), lane_codes.end(),
+                                      [](uint8_t c) { return c == 0; }))
+                  << "empty lane " << lane;
+            }
+            // Padding groups (a plane's odd last high nibble) stay zero.
+            for (int t = 0; t < layout.num_tables(); ++t) {
+              const int expected =
+                  lane < count ? NibbleFromCodes(layout, codes.data() + lane * d, t) : 0;
+              ASSERT_EQ(BlockNibble(block.data(), t, lane), expected) << "table " << t;
+            }
           }
         }
       }
