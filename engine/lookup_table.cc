@@ -144,12 +144,16 @@ void QuantizeLut(const BlockLayout& layout, const float* tables, QuantizedLut* o
   out->offset = static_cast<float>(offset);
   if (!(scale > 0.0)) return;  // flat tables: every entry is its minimum, all T8 = 0
   const double inverse = 1.0 / scale;
+  // Round to nearest, ties to even, as std::nearbyint in the default rounding mode: adding
+  // and subtracting 2^52 leaves no fraction bits for 0 <= x < 2^52. nearbyint itself is a libm
+  // call that saves and restores the floating-point environment: ~4% of a GloVe-100 query.
+  constexpr double kRound = 4503599627370496.0;  // 2^52
   for (int t = 0; t < num_tables; ++t) {
     const float* table = tables + kTableEntries * t;
     uint8_t* quantized = out->tables.data() + kTableEntries * t;
     for (int v = 0; v < kTableEntries; ++v) {
-      const double level = std::nearbyint((table[v] - minimum[t]) * inverse);
-      quantized[v] = static_cast<uint8_t>(std::clamp(level, 0.0, 255.0));
+      const double x = std::min((table[v] - minimum[t]) * inverse, 255.0);  // >= 0
+      quantized[v] = static_cast<uint8_t>((x + kRound) - kRound);
     }
   }
 }

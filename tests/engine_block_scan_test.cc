@@ -210,6 +210,24 @@ TEST(LookupTableTest, LutCodebookRejectsWrongCentroidCount) {
   EXPECT_FALSE(LutCodebook::Create(layout, sixteen).ok());
 }
 
+// Entries land on levels exactly halfway between two integers: they round to the even one, as
+// std::nearbyint does (the quantizer rounds without calling it).
+TEST(LookupTableTest, QuantizationRoundsHalfwayToEven) {
+  const BlockLayout layout = Layout(16, 4);  // 16 tables of 16 entries
+  std::vector<float> tables(16 * layout.num_tables());
+  for (int t = 0; t < layout.num_tables(); ++t) {
+    for (int v = 0; v < 16; ++v) tables[16 * t + v] = static_cast<float>(16 * t + v) + 0.5f;
+    tables[16 * t] = 0.0f;  // every table's minimum 0, the widest range 255.5 - 0
+  }
+  tables[16 * (layout.num_tables() - 1) + 15] = 255.0f;  // the range is 255: scale 1
+  QuantizedLut lut;
+  QuantizeLut(layout, tables.data(), &lut);
+  ASSERT_EQ(lut.scale, 1.0f);
+  for (size_t i = 0; i < tables.size(); ++i) {
+    EXPECT_EQ(lut.tables[i], static_cast<uint8_t>(std::nearbyint(tables[i]))) << i;
+  }
+}
+
 TEST(LookupTableTest, QuantizationSharesOneScaleAndPadsWithZeros) {
   for (int bits = 1; bits <= 4; ++bits) {
     for (int d : {7, 100}) {
