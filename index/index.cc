@@ -209,7 +209,15 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     }
     for (int64_t i = 0; i < n; ++i) new_ids[i] = next_id_ + i;
   }
-  if (absl::Status status = CheckVectors(vectors, n, "add: vector"); !status.ok()) return status;
+  // Finite values (and, for cosine, no zero vector) before anything reads them. For ip and l2
+  // without float16 kept vectors nothing reads the batch before the quantizer's Validate, which
+  // checks finiteness too, so this pass (a whole read of the batch: 5% of adding d = 1536) runs
+  // only if that fails, to name the first bad row as here.
+  const bool check_later =
+      options_.metric != Metric::kCosine && options_.keep_vectors != KeepVectors::kFloat16;
+  if (!check_later) {
+    if (absl::Status status = CheckVectors(vectors, n, "add: vector"); !status.ok()) return status;
+  }
   // Cosine keeps unit vectors, which always fit float16. The rows' max |x| in parallel first
   // (a serial pass here was the largest serial step of adding 1M kept vectors).
   if (options_.keep_vectors == KeepVectors::kFloat16 && options_.metric != Metric::kCosine) {
@@ -246,7 +254,13 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     first_mean = EstimateMean(x, n, d);
     mean = first_mean.data();
   }
-  if (absl::Status status = quantizer_->Validate(x, n, mean); !status.ok()) return status;
+  if (absl::Status status = quantizer_->Validate(x, n, mean); !status.ok()) {
+    // A non-finite row may also have made the mean NaN: name it, as the early check would.
+    if (check_later) {
+      if (absl::Status check = CheckVectors(vectors, n, "add: vector"); !check.ok()) return check;
+    }
+    return status;
+  }
 
   // Stage whole blocks: the partial last block rebuilt with its old lanes, then new blocks.
   // Only writers change the store and we hold write_mu_, so reading it needs no mu_.

@@ -173,6 +173,28 @@ TEST(IndexApiTest, BadVectorsAreRejectedAndNothingIsStored) {
   EXPECT_EQ(ip->size(), 0);
 }
 
+// The error names the first non-finite row whatever the metric and kept vectors (ip and l2
+// without float16 check finiteness only when the quantizer's validation fails, where a NaN row
+// in the centering sample has also made the mean NaN).
+TEST(IndexApiTest, TheFirstNonFiniteRowIsNamed) {
+  for (Metric metric : {Metric::kInnerProduct, Metric::kL2, Metric::kCosine}) {
+    for (KeepVectors keep : {KeepVectors::kNone, KeepVectors::kFloat16}) {
+      auto index = MakeIndex(Options(4, 4, metric, Variant::kCorrected, keep));
+      std::vector<float> many = RandomVectors(3000, 4, 5);
+      many[2500 * 4 + 3] = kNaN;
+      many[2900 * 4 + 1] = kInf;
+      for (int i = 0; i < 3000; i += 100) many[i * 4] = -kInf;  // in the mean's sample
+      many[0] = 1.0f;
+      const absl::Status status = index->Add(many);
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_NE(status.message().find("vector 100 has a non-finite value at coordinate 0"),
+                std::string::npos)
+          << status;
+      EXPECT_EQ(index->size(), 0);
+    }
+  }
+}
+
 TEST(IndexApiTest, BadQueriesAreRejected) {
   auto index = MakeIndex(Options(4, 4, Metric::kCosine));
   ASSERT_TRUE(index->Add(RandomVectors(10, 4, 1)).ok());
