@@ -122,8 +122,8 @@ absl::StatusOr<std::unique_ptr<TurboQuantizer>> TurboQuantizer::Create(
   return q;
 }
 
-absl::Status TurboQuantizer::Validate(const float* x, int64_t n, const float* center,
-                                      int threads) const {
+absl::Status TurboQuantizer::Validate(const float* x, int64_t n, const float* center, int threads,
+                                      int64_t first_row) const {
   const int d = dim();
   if (n < 0) return absl::InvalidArgumentError("encode: negative vector count");
   // The norm is computed exactly only when a cheap bound, sqrt(d) (max |x_j| + max |c_j|),
@@ -151,12 +151,12 @@ absl::Status TurboQuantizer::Validate(const float* x, int64_t n, const float* ce
   const float* row = x + first_bad * d;
   for (int j = 0; j < d; ++j) {
     if (!std::isfinite(row[j])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("encode: vector ", first_bad, " has a non-finite value at coordinate ", j));
+      return absl::InvalidArgumentError(absl::StrCat("encode: vector ", first_row + first_bad,
+                                                     " has a non-finite value at coordinate ", j));
     }
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("encode: vector ", first_bad, " has a norm above the float range"));
+      absl::StrCat("encode: vector ", first_row + first_bad, " has a norm above the float range"));
 }
 
 absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* out, int threads,

@@ -105,9 +105,10 @@ class TurboQuantizer {
   absl::Status Encode(const float* x, int64_t n, EncodedVectors* out, int threads = 0,
                       const float* center = nullptr, bool validated = false) const;
   // Encode's checks alone: every value finite and every |x_i - center| within the float range;
-  // the error names the first bad row.
-  absl::Status Validate(const float* x, int64_t n, const float* center = nullptr,
-                        int threads = 0) const;
+  // the error names the first bad row, numbered from first_row (a caller validating a batch in
+  // slices passes the slice's first row).
+  absl::Status Validate(const float* x, int64_t n, const float* center = nullptr, int threads = 0,
+                        int64_t first_row = 0) const;
 
   // For vectors [begin, begin + count): writes z (count x dim) with <P q, z_i> equal to the
   // estimate of <q, x_i> for every q: the decoded vector in the rotated space, scale and QJL

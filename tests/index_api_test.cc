@@ -195,6 +195,42 @@ TEST(IndexApiTest, TheFirstNonFiniteRowIsNamed) {
   }
 }
 
+// Add validates a large batch slice by slice as it encodes: a bad row in a late slice is named
+// with its batch number, nothing is stored, and the next batch goes in as if nothing happened.
+TEST(IndexApiTest, ABadRowInALateSliceStoresNothing) {
+  for (KeepVectors keep : {KeepVectors::kNone, KeepVectors::kFloat32}) {
+    auto index = MakeIndex(Options(8, 4, Metric::kL2, Variant::kCorrected, keep));
+    ASSERT_TRUE(index->Add(RandomVectors(5, 8, 1)).ok());
+    std::vector<float> batch = RandomVectors(10000, 8, 2);
+    std::fill(batch.begin() + 9000 * 8, batch.begin() + 9001 * 8, 3e38f);  // |x| > FLT_MAX
+    absl::Status status = index->Add(batch);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(status.message().find("vector 9000 has a norm above the float range"),
+              std::string::npos)
+        << status;
+    std::fill(batch.begin() + 9000 * 8, batch.begin() + 9001 * 8, 0.5f);
+    batch[9500 * 8 + 2] = kNaN;
+    status = index->Add(batch);
+    EXPECT_NE(status.message().find("vector 9500 has a non-finite value at coordinate 2"),
+              std::string::npos)
+        << status;
+    EXPECT_EQ(index->size(), 5);
+    batch[9500 * 8 + 2] = 0.5f;
+    ASSERT_TRUE(index->Add(batch).ok());
+    EXPECT_EQ(index->size(), 10005);
+    // The last row is stored where it belongs: with its kept copy it is its own nearest.
+    SearchResults r;
+    SearchParams params;
+    params.rerank = keep == KeepVectors::kNone ? 0 : 200;
+    ASSERT_TRUE(index->Search(batch.data() + 9999 * 8, 1, 1, params, &r).ok());
+    ASSERT_EQ(r.ids.size(), 1u);
+    if (keep != KeepVectors::kNone) {
+      EXPECT_EQ(r.ids[0], 5 + 9999);
+      EXPECT_EQ(r.scores[0], 0.0f);
+    }
+  }
+}
+
 TEST(IndexApiTest, BadQueriesAreRejected) {
   auto index = MakeIndex(Options(4, 4, Metric::kCosine));
   ASSERT_TRUE(index->Add(RandomVectors(10, 4, 1)).ok());
