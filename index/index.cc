@@ -239,20 +239,23 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     }
   }
 
-  // Cosine indexes unit vectors; l2 needs |x|^2.
-  std::vector<float> unit;
-  const float* x = vectors;
-  if (options_.metric == Metric::kCosine) {
-    unit.resize(n * d);
-#pragma omp parallel for schedule(static) if (n > 1024)
-    for (int64_t i = 0; i < n; ++i) Normalize(vectors + i * d, d, unit.data() + i * d);
-    x = unit.data();
-  }
+  // Cosine indexes unit vectors: each slice is normalised below as it is encoded (a batch-sized
+  // copy cost a first touch of n d floats), and the mean's sample here.
+  const bool cosine = options_.metric == Metric::kCosine;
   // The first batch fixes the mean (published with the batch); later ones reuse it.
   std::vector<float> first_mean;
   const float* mean = mean_.empty() ? nullptr : mean_.data();
   if (mean == nullptr && options_.center == Centering::kFirstBatch) {
-    first_mean = EstimateMean(x, n, d);
+    if (cosine) {  // the sample rows, normalised, in order: EstimateMean takes all m of them
+      const int64_t m = std::min(n, kMeanSampleRows);
+      std::vector<float> sample(m * d);
+      for (int64_t i = 0; i < m; ++i) {
+        Normalize(vectors + MeanSampleRow(i, n, m) * d, d, sample.data() + i * d);
+      }
+      first_mean = EstimateMean(sample.data(), m, d);
+    } else {
+      first_mean = EstimateMean(vectors, n, d);
+    }
     mean = first_mean.data();
   }
   // A slice that fails Validate (below) returns its error: name a non-finite row as the early
@@ -296,16 +299,22 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
   const bool keep = options_.keep_vectors != KeepVectors::kNone;
   const bool half = options_.keep_vectors == KeepVectors::kFloat16;
   EncodedVectors encoded;
+  std::vector<float> unit;  // cosine: the slice's rows normalised
   for (int64_t b0 = 0; b0 < staged.num_blocks; b0 += kSliceBlocks) {
     const int64_t b1 = std::min(staged.num_blocks, b0 + kSliceBlocks);
     const int64_t r0 = std::max<int64_t>(0, b0 * kBlockVectors - existing);  // its new rows
     const int64_t r1 = std::min(n, b1 * kBlockVectors - existing);
-    if (absl::Status status = quantizer_->Validate(x + r0 * d, r1 - r0, mean, 0, r0);
-        !status.ok()) {
+    const float* x = vectors + r0 * d;  // row r0 + i at x + i d
+    if (cosine) {
+      unit.resize((r1 - r0) * d);
+#pragma omp parallel for schedule(static) if (r1 - r0 > 1024)
+      for (int64_t i = r0; i < r1; ++i) Normalize(vectors + i * d, d, unit.data() + (i - r0) * d);
+      x = unit.data();
+    }
+    if (absl::Status status = quantizer_->Validate(x, r1 - r0, mean, 0, r0); !status.ok()) {
       return rejected(status);
     }
-    if (absl::Status status = quantizer_->Encode(x + r0 * d, r1 - r0, &encoded, 0, mean,
-                                                 /*validated=*/true);
+    if (absl::Status status = quantizer_->Encode(x, r1 - r0, &encoded, 0, mean, /*validated=*/true);
         !status.ok()) {
       return status;
     }
@@ -313,7 +322,7 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
 #pragma omp parallel for schedule(static) if (r1 - r0 > 1024)
       for (int64_t i = r0; i < r1; ++i) {
         uint8_t* out = store_->UnpublishedRaw(old_size + i);
-        const float* row = x + i * d;
+        const float* row = x + (i - r0) * d;
         if (half) {
           FloatsToHalves(row, d, reinterpret_cast<uint16_t*>(out));  // raw rows are 2-aligned
         } else {
