@@ -108,6 +108,15 @@ void BuildFloatLut(const BlockLayout& layout, const LutCodebook& codebook,
     const CodePlane& plane = layout.plane(p);
     const std::span<const float> values = codebook.plane_values(p);
     const int mask = (1 << plane.bits) - 1;
+    if (plane.bits == 4) {  // one coordinate per table: a product per entry (vectorises)
+      for (int g = 0; g < plane.groups; ++g) {
+        float* table = tables + kTableEntries * (2 * plane.first_chunk + g);
+        const float q = rotated_query[g];
+        // 0.0f + as below: a -0 product becomes +0 there too.
+        for (int v = 0; v < kTableEntries; ++v) table[v] = 0.0f + q * values[v];
+      }
+      continue;
+    }
     for (int g = 0; g < plane.groups; ++g) {
       float* table = tables + kTableEntries * (2 * plane.first_chunk + g);
       const int j0 = g * plane.coords_per_group;

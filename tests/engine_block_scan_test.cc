@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -225,6 +226,39 @@ TEST(LookupTableTest, QuantizationRoundsHalfwayToEven) {
   ASSERT_EQ(lut.scale, 1.0f);
   for (size_t i = 0; i < tables.size(); ++i) {
     EXPECT_EQ(lut.tables[i], static_cast<uint8_t>(std::nearbyint(tables[i]))) << i;
+  }
+}
+
+// Each float table entry is the sum, in coordinate order from +0, of q_j times the plane value
+// its bits pick; padding tables are zero.
+TEST(LookupTableTest, FloatTablesAreTheGroupSums) {
+  for (int bits = 1; bits <= 4; ++bits) {
+    for (int d : {7, 100}) {
+      const BlockLayout layout = Layout(d, bits);
+      const LutCodebook book = MakeLutCodebook(layout, *Book(d, bits));
+      Rng rng(3 * d + bits);
+      std::vector<float> q = RandomUnitVector(d, rng);
+      q[1] = -0.0f;  // a -0 product: +0 in the table
+      std::vector<float> tables(16 * layout.num_tables(), 7.0f);
+      BuildFloatLut(layout, book, q.data(), tables.data());
+      std::vector<float> expected(tables.size(), 0.0f);
+      for (int p = 0; p < layout.num_planes(); ++p) {
+        const CodePlane& plane = layout.plane(p);
+        const std::span<const float> values = book.plane_values(p);
+        for (int g = 0; g < plane.groups; ++g) {
+          const int j0 = g * plane.coords_per_group;
+          for (int v = 0; v < 16; ++v) {
+            float sum = 0.0f;
+            for (int j = j0; j < std::min(d, j0 + plane.coords_per_group); ++j) {
+              sum += q[j] * values[(v >> ((j - j0) * plane.bits)) & ((1 << plane.bits) - 1)];
+            }
+            expected[16 * (2 * plane.first_chunk + g) + v] = sum;
+          }
+        }
+      }
+      EXPECT_EQ(0, std::memcmp(tables.data(), expected.data(), tables.size() * sizeof(float)))
+          << "bits " << bits << " d " << d;
+    }
   }
 }
 
