@@ -9,16 +9,19 @@ std::vector<float> EstimateMean(const float* x, int64_t n, int d) {
   const int64_t m = std::min(n, kMeanSampleRows);
   std::vector<float> mean(d, 0.0f);
   if (m < 2) return mean;  // one vector says nothing about the spread: no centering
-  // Sums in double in row order: exact enough and independent of threads.
-  std::vector<double> sum(d, 0.0);
-  double squares = 0.0;
+  // Sums in double in row order, per column: exact enough, independent of threads, and
+  // vectorisable (one running sum of all the squares waited on each addition: ~4% of adding a
+  // first batch of 10k vectors, on one thread while the others waited).
+  std::vector<double> sum(d, 0.0), column_squares(d, 0.0);
   for (int64_t i = 0; i < m; ++i) {
     const float* row = x + MeanSampleRow(i, n, m) * d;
     for (int j = 0; j < d; ++j) {
       sum[j] += row[j];
-      squares += static_cast<double>(row[j]) * row[j];
+      column_squares[j] += static_cast<double>(row[j]) * row[j];
     }
   }
+  double squares = 0.0;
+  for (int j = 0; j < d; ++j) squares += column_squares[j];
   double mean_squared = 0.0;
   for (int j = 0; j < d; ++j) {
     sum[j] /= static_cast<double>(m);
