@@ -155,7 +155,7 @@ void QuantizeLut(const BlockLayout& layout, const float* tables, QuantizedLut* o
   const double inverse = 1.0 / scale;
   // Round to nearest, ties to even, as std::nearbyint in the default rounding mode: adding
   // and subtracting 2^52 leaves no fraction bits for 0 <= x < 2^52. nearbyint itself is a libm
-  // call that saves and restores the floating-point environment: ~4% of a GloVe-100 query.
+  // call that saves and restores the floating-point environment: ~3% of a GloVe-100 query.
   constexpr double kRound = 4503599627370496.0;  // 2^52
   for (int t = 0; t < num_tables; ++t) {
     const float* table = tables + kTableEntries * t;

@@ -50,9 +50,7 @@ inline constexpr int64_t kBlockCandidatesSlack = 16;
 //   then, under l2, 2 key - squared
 // reaches `threshold` (NaN keys never do), in block then lane order: keys[c] = its key,
 // lanes[c] = 32 i + l. Returns their number; keys and lanes hold 32 count + kBlockCandidatesSlack.
-int64_t BlockCandidates(const KeyTerms& terms, const BlockKeyInputs& in, int64_t count,
-                        float threshold, float* keys, uint32_t* lanes);
-// The same at a forced level (tests; level <= DetectedSimdLevel()).
+// At `level` <= DetectedSimdLevel() (the scan passes the active one; tests every one).
 int64_t BlockCandidatesAt(SimdLevel level, const KeyTerms& terms, const BlockKeyInputs& in,
                           int64_t count, float threshold, float* keys, uint32_t* lanes);
 

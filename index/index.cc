@@ -293,8 +293,9 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
   // also yields l2's |x - mu|^2 and, under centering, ip/cosine's <mu, x - mu>: with the
   // centered query these make the scores exact up to the estimate of <q - mu, x - mu>.
   // Each slice is validated just before it is encoded, so that encoding reads it from the cache
-  // (a whole-batch pass first read 614 MB twice from memory for 100k vectors of d = 1536). A
-  // rejected slice still stores nothing: the slices before it only wrote unpublished blocks.
+  // rather than a whole-batch pass first (614 MB read twice from memory for 100k vectors of
+  // d = 1536; on the 2-core test VM the difference was within its noise). A rejected slice
+  // still stores nothing: the slices before it only wrote unpublished blocks.
   constexpr int64_t kSliceBlocks = 128;
   const bool keep = options_.keep_vectors != KeepVectors::kNone;
   const bool half = options_.keep_vectors == KeepVectors::kFloat16;

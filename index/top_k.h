@@ -30,11 +30,9 @@ inline bool Better(const Candidate& a, const Candidate& b) {
 // only the counts follow the comparison (AVX-512: compressed by the comparison's mask). The
 // comparisons of a prune are coin flips, and std::nth_element over Candidates mispredicted
 // them: ~3 us per prune of 256, about a quarter of a k = 64 query on GloVe-100.
+// At `level` (<= DetectedSimdLevel()); the Reservoir uses the level active when it was made.
 float KthLargestAt(SimdLevel level, float* x, float* scratch_a, float* scratch_b, int64_t n,
                    int64_t k);
-inline float KthLargest(float* x, float* scratch_a, float* scratch_b, int64_t n, int64_t k) {
-  return KthLargestAt(ActiveSimdLevel(), x, scratch_a, scratch_b, n, k);
-}
 
 class Reservoir {
  public:
@@ -74,7 +72,7 @@ class Reservoir {
   static constexpr int64_t kSlack = 16;
 
   // Keeps the best capacity_ by Better: everything above the capacity_-th largest key, then of
-  // those equal to it the lowest positions. Branch-free too (see KthLargest).
+  // those equal to it the lowest positions. Branch-free too (see KthLargestAt).
   void Prune();
 
   int64_t capacity_;
@@ -83,7 +81,7 @@ class Reservoir {
   std::vector<float> keys_;
   std::vector<int64_t> positions_;
   int64_t size_ = 0;
-  std::vector<float> scratch_;  // Prune's: the keys and KthLargest's two arrays
+  std::vector<float> scratch_;  // Prune's: the keys and KthLargestAt's two arrays
   std::vector<int64_t> tied_;   // Prune's: positions of the keys equal to the threshold's
   // The worst candidate kept by the last pruning; before any, below every non-NaN key.
   Candidate threshold_{-kInf, std::numeric_limits<int64_t>::max()};
