@@ -32,7 +32,10 @@ void HadamardScalar(float* x, int log2_n) { Butterflies(x, log2_n); }
 
 // SIMD versions run the same butterflies in the same stage order: strides below the vector
 // width inside each register (lane i meets lane i ^ h through a permute), wider strides
-// between registers. lo + hi and lo - hi are computed exactly as in the scalar loop.
+// between registers. lo + hi and lo - hi are computed exactly as in the scalar loop: inside a
+// register as one FMA, v * (+1 or -1) + partner, whose product is exact, so it rounds once as
+// lo + hi (lower lanes) and lo - hi (upper lanes) do, signed zeros included. That is one
+// instruction fewer per stage than an add, a subtract and a blend.
 
 __attribute__((target("avx2,fma"))) void HadamardAvx2(float* x, int log2_n) {
   constexpr int kLanes = 8;
@@ -41,14 +44,14 @@ __attribute__((target("avx2,fma"))) void HadamardAvx2(float* x, int log2_n) {
   const __m256i swap1 = _mm256_setr_epi32(1, 0, 3, 2, 5, 4, 7, 6);
   const __m256i swap2 = _mm256_setr_epi32(2, 3, 0, 1, 6, 7, 4, 5);
   const __m256i swap4 = _mm256_setr_epi32(4, 5, 6, 7, 0, 1, 2, 3);
+  const __m256 sign1 = _mm256_setr_ps(1, -1, 1, -1, 1, -1, 1, -1);
+  const __m256 sign2 = _mm256_setr_ps(1, 1, -1, -1, 1, 1, -1, -1);
+  const __m256 sign4 = _mm256_setr_ps(1, 1, 1, 1, -1, -1, -1, -1);
   for (int i = 0; i < n; i += kLanes) {
     __m256 v = _mm256_loadu_ps(x + i);
-    __m256 t = _mm256_permutevar8x32_ps(v, swap1);
-    v = _mm256_blend_ps(_mm256_add_ps(v, t), _mm256_sub_ps(t, v), 0b10101010);
-    t = _mm256_permutevar8x32_ps(v, swap2);
-    v = _mm256_blend_ps(_mm256_add_ps(v, t), _mm256_sub_ps(t, v), 0b11001100);
-    t = _mm256_permutevar8x32_ps(v, swap4);
-    v = _mm256_blend_ps(_mm256_add_ps(v, t), _mm256_sub_ps(t, v), 0b11110000);
+    v = _mm256_fmadd_ps(v, sign1, _mm256_permutevar8x32_ps(v, swap1));
+    v = _mm256_fmadd_ps(v, sign2, _mm256_permutevar8x32_ps(v, swap2));
+    v = _mm256_fmadd_ps(v, sign4, _mm256_permutevar8x32_ps(v, swap4));
     _mm256_storeu_ps(x + i, v);
   }
   for (int h = kLanes; h < n; h <<= 1) {
@@ -70,16 +73,16 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) void HadamardA
   if (n < kLanes) return HadamardAvx2(x, log2_n);
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512i partner[4];
-  __mmask16 upper[4];
+  __m512 sign[4];  // +1 in the lower lane of each pair, -1 in the upper
   for (int s = 0; s < 4; ++s) {
     partner[s] = _mm512_xor_si512(lane, _mm512_set1_epi32(1 << s));
-    upper[s] = _mm512_test_epi32_mask(lane, _mm512_set1_epi32(1 << s));
+    const __mmask16 upper = _mm512_test_epi32_mask(lane, _mm512_set1_epi32(1 << s));
+    sign[s] = _mm512_mask_blend_ps(upper, _mm512_set1_ps(1.0f), _mm512_set1_ps(-1.0f));
   }
   for (int i = 0; i < n; i += kLanes) {
     __m512 v = _mm512_loadu_ps(x + i);
     for (int s = 0; s < 4; ++s) {
-      const __m512 t = _mm512_permutexvar_ps(partner[s], v);
-      v = _mm512_mask_sub_ps(_mm512_add_ps(v, t), upper[s], t, v);
+      v = _mm512_fmadd_ps(v, sign[s], _mm512_permutexvar_ps(partner[s], v));
     }
     _mm512_storeu_ps(x + i, v);
   }

@@ -1,7 +1,8 @@
-// Reductions over rows of floats for Add's validation and per-vector sums. The tests (finite,
-// zero, max |x|) are bit operations with integer or/max, which the compiler vectorises (their
-// order does not matter, unlike a float sum's): per-coordinate std::isfinite and a double sum
-// of squares took ~15% of adding d = 1536 vectors. RowSums keeps each row's float order.
+// Reductions over rows of floats: the index's input checks and the rescoring's per-candidate
+// sums (Encode's own row passes are in encode_rows.h). The tests (finite, zero, max |x|) are bit
+// operations with integer or/max, which the compiler vectorises (their order does not matter,
+// unlike a float sum's). RowSums keeps each row's serial float order, as the exact estimator
+// (TurboQuantizer::EstimateInnerProduct) adds.
 #ifndef TQ_ENGINE_ROW_REDUCTIONS_H_
 #define TQ_ENGINE_ROW_REDUCTIONS_H_
 

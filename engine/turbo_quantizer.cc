@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/bit_pack.h"
 #include "engine/cosine_encoder.h"
+#include "engine/encode_rows.h"
 #include "engine/random.h"
 #include "engine/row_reductions.h"
 
@@ -128,10 +130,14 @@ absl::Status TurboQuantizer::Validate(const float* x, int64_t n, const float* ce
   if (n < 0) return absl::InvalidArgumentError("encode: negative vector count");
   // The norm is computed exactly only when a cheap bound, sqrt(d) (max |x_j| + max |c_j|),
   // does not already keep it inside the float range (0.1% margin for the float subtraction).
+  const SimdLevel level = ActiveSimdLevel();
   const double center_max = center ? MaxAbs(center, d) : 0.0;
   const double sqrt_d = std::sqrt(static_cast<double>(d));
-  const auto norm_fits = [&](const float* row) {
-    const double bound = sqrt_d * (MaxAbs(row, d) + center_max) * 1.001;
+  // One pass over the row finds a non-finite value and its largest magnitude.
+  const auto row_fits = [&](const float* row) {
+    const uint32_t bits = MaxMagnitudeBitsAt(level, row, d);
+    if (bits >= kNonFiniteBits) return false;
+    const double bound = sqrt_d * (std::bit_cast<float>(bits) + center_max) * 1.001;
     if (bound <= std::numeric_limits<float>::max()) return true;
     const double norm = center ? DistanceTo(row, center, d) : Norm(row, d);
     return norm <= std::numeric_limits<float>::max();
@@ -145,7 +151,7 @@ absl::Status TurboQuantizer::Validate(const float* x, int64_t n, const float* ce
   // clang-format on
   for (int64_t i = 0; i < n; ++i) {
     const float* row = x + i * d;
-    if (!AllFinite(row, d) || !norm_fits(row)) first_bad = std::min(first_bad, i);
+    if (!row_fits(row)) first_bad = std::min(first_bad, i);
   }
   if (first_bad == n) return absl::OkStatus();
   const float* row = x + first_bad * d;
@@ -177,6 +183,7 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
   out->center_dot.assign(center ? n : 0, 0.0f);
 
   const int64_t chunks = (n + kChunkRows - 1) / kChunkRows;
+  const SimdLevel level = ActiveSimdLevel();
 #pragma omp parallel num_threads(thread_count) if (chunks > 1)
   {
     std::vector<float> unit(kChunkRows * d), rotated(kChunkRows * d);
@@ -196,40 +203,24 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t begin = chunk * kChunkRows;
       const int64_t rows = std::min(kChunkRows, n - begin);
-      // The rows' double sums (norms here, <y, y_hat> below) run several rows at a time
-      // (RowSums): each row's sum keeps its own order, so the bits are those of a row alone.
-      const float* source[kChunkRows];
+      // Each row is centred, with its squared norm and mean dot, in one pass and scaled to unit
+      // length while it is in L1; the double sums here and <y, y_hat> below follow
+      // encode_rows.h's order, the same bits at every SIMD level.
       for (int64_t r = 0; r < rows; ++r) {
-        source[r] = x + (begin + r) * d;
-        if (center) {
-          float* u = unit.data() + r * d;
-          for (int j = 0; j < d; ++j) u[j] = source[r][j] - center[j];
-          source[r] = u;
-        }
-      }
-      RowSums(
-          rows, d,
-          [&](int64_t r, int j) { return static_cast<double>(source[r][j]) * source[r][j]; },
-          norms.data());
-      if (center) {
-        RowSums(
-            rows, d,
-            [&](int64_t r, int j) { return static_cast<double>(center[j]) * source[r][j]; },
-            dots.data());
-        for (int64_t r = 0; r < rows; ++r) out->center_dot[begin + r] = static_cast<float>(dots[r]);
-      }
-      for (int64_t r = 0; r < rows; ++r) {
-        out->squared_norm[begin + r] = static_cast<float>(norms[r]);
-        norms[r] = std::sqrt(norms[r]);
+        const float* v = x + (begin + r) * d;
+        float* u = unit.data() + r * d;
+        const RowSquares sums = CenterRowAt(level, v, center, d, u);
+        out->squared_norm[begin + r] = static_cast<float>(sums.squared_norm);
+        if (center) out->center_dot[begin + r] = static_cast<float>(sums.center_dot);
+        norms[r] = std::sqrt(sums.squared_norm);
         // In double: 1/|x| overflows float for |x| < 1/FLT_MAX (tiny but valid vectors).
         const double inverse = norms[r] > 0 ? 1.0 / norms[r] : 0.0;
-        const float* v = source[r];
-        float* u = unit.data() + r * d;
-        for (int j = 0; j < d; ++j) u[j] = static_cast<float>(v[j] * inverse);
+        ScaleRowAt(level, center ? u : v, inverse, d, u);
       }
       rotation_->Apply(unit.data(), rows, rotated.data());
       const int m = options_.upper_coords;
       if (mse_bits_ > 0) {
+        const Codebook* upper = m > 0 ? upper_codebook_.get() : nullptr;
         for (int64_t r = 0; r < rows; ++r) {
           const float* y = rotated.data() + r * d;
           uint8_t* indices = all_indices.data() + r * d;
@@ -238,19 +229,11 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
           } else {
             if (m > 0) upper_codebook_->QuantizeMany(y, m, indices);
             codebook_->QuantizeMany(y + m, d - m, indices + m);
+            dots[r] = CodebookDotAt(  // <y, y_hat>
+                level, y, indices, d, m, upper ? upper->centroids().data() : nullptr,
+                upper ? static_cast<int>(upper->centroids().size()) : 0,
+                codebook_->centroids().data(), static_cast<int>(codebook_->centroids().size()));
           }
-        }
-        if (!cosine) {  // <y, y_hat>: the upper codebook's part, then the rest, in order
-          const float* cu = m > 0 ? upper_codebook_->centroids().data() : nullptr;
-          const float* c = codebook_->centroids().data();
-          RowSums(
-              rows, d,
-              [&](int64_t r, int j) {
-                const float y = rotated[r * d + j];
-                const uint8_t index = all_indices[r * d + j];
-                return static_cast<double>(y) * (j < m ? cu[index] : c[index]);
-              },
-              dots.data());
         }
       }
       for (int64_t r = 0; r < rows; ++r) {

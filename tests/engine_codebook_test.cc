@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "engine/codebook.h"
 #include "engine/random.h"
+#include "engine/simd_level.h"
 #include "engine/sphere_density.h"
 
 namespace tq {
@@ -330,6 +331,41 @@ TEST(CodebookTest, QuantizeReturnsNearestCentroidTiesUp) {
     EXPECT_EQ(book.Quantize(book.boundaries()[k]), k + 1);
     EXPECT_EQ(book.Quantize(std::nextafter(book.boundaries()[k], -1.0f)), k);
     EXPECT_EQ(book.Quantize(c[k]), k);
+  }
+}
+
+TEST(CodebookTest, QuantizeManyAtEveryLevelEqualsQuantize) {
+  // Every width, odd lengths for the tails; values on and next to every boundary, signed
+  // zeros, beyond +-1, infinities and NaN.
+  for (int bits = 1; bits <= 4; ++bits) {
+    const Codebook book = MustCompute(200, bits);
+    std::vector<float> values;
+    for (float boundary : book.boundaries()) {
+      values.push_back(boundary);
+      values.push_back(std::nextafter(boundary, -2.0f));
+      values.push_back(std::nextafter(boundary, 2.0f));
+    }
+    for (float c : book.centroids()) values.push_back(c);
+    for (float v : {0.0f, -0.0f, 1.0f, -1.0f, 3.5f, -3.5f, INFINITY, -INFINITY, NAN}) {
+      values.push_back(v);
+    }
+    Rng rng(40 + bits);
+    for (int i = 0; i < 1000; ++i) {
+      values.push_back(static_cast<float>(rng.NextGaussian() * 2.0 / std::sqrt(200.0)));
+    }
+    for (size_t n : {values.size(), size_t{1}, size_t{15}, size_t{17}, size_t{33}}) {
+      std::vector<uint8_t> expected(n);
+      for (size_t i = 0; i < n; ++i) expected[i] = book.Quantize(values[i]);
+      for (SimdLevel level : AvailableSimdLevels()) {
+        SCOPED_TRACE(testing::Message()
+                     << "bits " << bits << " n " << n << " level " << SimdLevelName(level));
+        ScopedSimdLevel forced(level);
+        std::vector<uint8_t> got(n + 1, 0xEE);
+        book.QuantizeMany(values.data(), static_cast<int64_t>(n), got.data());
+        EXPECT_EQ(std::vector<uint8_t>(got.begin(), got.begin() + n), expected);
+        EXPECT_EQ(got[n], 0xEE);  // nothing written past n
+      }
+    }
   }
 }
 

@@ -215,6 +215,28 @@ TEST(HadamardTest, EveryLevelIsBitIdenticalToScalar) {
   }
 }
 
+TEST(HadamardTest, EveryLevelKeepsTheScalarSignedZeros) {
+  // Inputs of +-0 and +-1 cancel to zeros of both signs at every stage; the SIMD stages (one FMA
+  // by +-1 per in-register stage) must give each zero the scalar sum's or difference's sign.
+  const float values[] = {0.0f, -0.0f, 1.0f, -1.0f};
+  for (int log2_n = 0; log2_n <= 8; ++log2_n) {
+    const int n = 1 << log2_n;
+    for (uint64_t seed = 0; seed < 20; ++seed) {
+      Rng rng(seed + 1000 * log2_n);
+      std::vector<float> input(n);
+      for (float& v : input) v = values[rng.NextBelow(4)];
+      std::vector<float> reference = input;
+      WalshHadamardAt(SimdLevel::kScalar, reference.data(), log2_n);
+      for (SimdLevel level : AvailableSimdLevels()) {
+        SCOPED_TRACE(testing::Message() << LevelName(level) << " n=" << n << " seed " << seed);
+        std::vector<float> x = input;
+        WalshHadamardAt(level, x.data(), log2_n);
+        EXPECT_EQ(std::memcmp(x.data(), reference.data(), n * sizeof(float)), 0);
+      }
+    }
+  }
+}
+
 TEST(HadamardTest, TwiceIsNTimesIdentity) {
   for (SimdLevel level : AvailableSimdLevels()) {
     for (int log2_n : {0, 1, 2, 3, 4, 5, 7, 10, 11}) {

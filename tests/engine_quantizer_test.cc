@@ -21,12 +21,14 @@
 #include "engine/cosine_encoder.h"
 #include "engine/random.h"
 #include "engine/rotation.h"
+#include "engine/simd_level.h"
 #include "engine/turbo_quantizer.h"
 #include "tests/engine_test_util.h"
 
 namespace tq {
 namespace {
 
+using testing_util::BlockedSum;
 using testing_util::Dot;
 using testing_util::GaussianMatrix;
 using testing_util::Norm;
@@ -261,28 +263,32 @@ TEST_P(QuantizerTest, ZeroVectorEstimatesZero) {
   }
 }
 
-TEST_P(QuantizerTest, SquaredNormsAndCenterDotsAreTheRowsSerialDoubleSums) {
+TEST_P(QuantizerTest, SquaredNormsAndCenterDotsAreTheRowsBlockedDoubleSums) {
   const TurboQuantizer& q = *quantizer_;
-  constexpr int64_t n = 21;  // more than one RowSums group of 8, and a tail
+  constexpr int64_t n = 21;
   const std::vector<float> x = GaussianMatrix(n, kDim, 17);
   const std::vector<float> center = GaussianMatrix(1, kDim, 18);
-  EncodedVectors plain, centered;
-  ASSERT_TRUE(q.Encode(x.data(), n, &plain).ok());
-  ASSERT_TRUE(q.Encode(x.data(), n, &centered, 0, center.data()).ok());
-  EXPECT_TRUE(plain.center_dot.empty());
-  ASSERT_EQ(centered.center_dot.size(), static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    double squares = 0.0, centered_squares = 0.0, dot = 0.0;
-    for (int j = 0; j < kDim; ++j) {
-      const float v = x[i * kDim + j];
-      const float c = v - center[j];
-      squares += static_cast<double>(v) * v;
-      centered_squares += static_cast<double>(c) * c;
-      dot += static_cast<double>(center[j]) * c;
+  for (SimdLevel level : AvailableSimdLevels()) {
+    SCOPED_TRACE(SimdLevelName(level));
+    ScopedSimdLevel forced(level);
+    EncodedVectors plain, centered;
+    ASSERT_TRUE(q.Encode(x.data(), n, &plain).ok());
+    ASSERT_TRUE(q.Encode(x.data(), n, &centered, 0, center.data()).ok());
+    EXPECT_TRUE(plain.center_dot.empty());
+    ASSERT_EQ(centered.center_dot.size(), static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      std::vector<double> squares, centered_squares, dots;
+      for (int j = 0; j < kDim; ++j) {
+        const float v = x[i * kDim + j];
+        const float c = v - center[j];
+        squares.push_back(static_cast<double>(v) * v);
+        centered_squares.push_back(static_cast<double>(c) * c);
+        dots.push_back(static_cast<double>(center[j]) * c);
+      }
+      EXPECT_EQ(plain.squared_norm[i], static_cast<float>(BlockedSum(squares))) << i;
+      EXPECT_EQ(centered.squared_norm[i], static_cast<float>(BlockedSum(centered_squares))) << i;
+      EXPECT_EQ(centered.center_dot[i], static_cast<float>(BlockedSum(dots))) << i;
     }
-    EXPECT_EQ(plain.squared_norm[i], static_cast<float>(squares)) << i;  // the same bits
-    EXPECT_EQ(centered.squared_norm[i], static_cast<float>(centered_squares)) << i;
-    EXPECT_EQ(centered.center_dot[i], static_cast<float>(dot)) << i;
   }
 }
 
