@@ -28,14 +28,16 @@ double Norm(const float* x, int d) {
   return std::sqrt(sum);
 }
 
-// |x - c| of the float differences, as Encode quantizes them.
-double DistanceTo(const float* x, const float* c, int d) {
-  double sum = 0.0;
+// The error for a row Encode rejects: its first non-finite value, or else its norm.
+absl::Status RowError(const float* row, int d, int64_t number) {
   for (int j = 0; j < d; ++j) {
-    const double diff = static_cast<float>(x[j] - c[j]);
-    sum += diff * diff;
+    if (!std::isfinite(row[j])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("encode: vector ", number, " has a non-finite value at coordinate ", j));
+    }
   }
-  return std::sqrt(sum);
+  return absl::InvalidArgumentError(
+      absl::StrCat("encode: vector ", number, " has a norm above the float range"));
 }
 
 }  // namespace
@@ -124,56 +126,15 @@ absl::StatusOr<std::unique_ptr<TurboQuantizer>> TurboQuantizer::Create(
   return q;
 }
 
-absl::Status TurboQuantizer::Validate(const float* x, int64_t n, const float* center, int threads,
-                                      int64_t first_row) const {
+absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* encoded, int threads,
+                                    const float* center, int64_t first_row) const {
   const int d = dim();
   if (n < 0) return absl::InvalidArgumentError("encode: negative vector count");
-  // The norm is computed exactly only when a cheap bound, sqrt(d) (max |x_j| + max |c_j|),
-  // does not already keep it inside the float range (0.1% margin for the float subtraction).
-  const SimdLevel level = ActiveSimdLevel();
-  const double center_max = center ? MaxAbs(center, d) : 0.0;
-  const double sqrt_d = std::sqrt(static_cast<double>(d));
-  // One pass over the row finds a non-finite value and its largest magnitude.
-  const auto row_fits = [&](const float* row) {
-    const uint32_t bits = MaxMagnitudeBitsAt(level, row, d);
-    if (bits >= kNonFiniteBits) return false;
-    const double bound = sqrt_d * (std::bit_cast<float>(bits) + center_max) * 1.001;
-    if (bound <= std::numeric_limits<float>::max()) return true;
-    const double norm = center ? DistanceTo(row, center, d) : Norm(row, d);
-    return norm <= std::numeric_limits<float>::max();
-  };
   const int thread_count = threads > 0 ? threads : omp_get_max_threads();
-  // In parallel: the batch is read once here, and this pass was serial.
-  int64_t first_bad = n;
-  // clang-format off
-#pragma omp parallel for schedule(static) reduction(min: first_bad) num_threads(thread_count) \
-    if (n > 256)
-  // clang-format on
-  for (int64_t i = 0; i < n; ++i) {
-    const float* row = x + i * d;
-    if (!row_fits(row)) first_bad = std::min(first_bad, i);
-  }
-  if (first_bad == n) return absl::OkStatus();
-  const float* row = x + first_bad * d;
-  for (int j = 0; j < d; ++j) {
-    if (!std::isfinite(row[j])) {
-      return absl::InvalidArgumentError(absl::StrCat("encode: vector ", first_row + first_bad,
-                                                     " has a non-finite value at coordinate ", j));
-    }
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("encode: vector ", first_row + first_bad, " has a norm above the float range"));
-}
-
-absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* out, int threads,
-                                    const float* center, bool validated) const {
-  const int d = dim();
-  if (n < 0) return absl::InvalidArgumentError("encode: negative vector count");
-  // Everything is validated before anything is written, so a rejected batch stores nothing.
-  if (!validated) {
-    if (absl::Status status = Validate(x, n, center, threads); !status.ok()) return status;
-  }
-  const int thread_count = threads > 0 ? threads : omp_get_max_threads();
+  // Rows are checked as they are encoded (one read of the batch), so the result is built aside
+  // and `out` changes only on success.
+  EncodedVectors result;
+  EncodedVectors* const out = &result;
   out->size = n;
   out->code_bytes = code_bytes_;
   out->codes.assign(static_cast<size_t>(n) * code_bytes_, 0);
@@ -184,7 +145,8 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
 
   const int64_t chunks = (n + kChunkRows - 1) / kChunkRows;
   const SimdLevel level = ActiveSimdLevel();
-#pragma omp parallel num_threads(thread_count) if (chunks > 1)
+  int64_t first_bad = n;  // the first rejected row
+#pragma omp parallel num_threads(thread_count) if (chunks > 1) reduction(min : first_bad)
   {
     std::vector<float> unit(kChunkRows * d), rotated(kChunkRows * d);
     std::vector<float> residual, projected;
@@ -210,9 +172,18 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
         const float* v = x + (begin + r) * d;
         float* u = unit.data() + r * d;
         const RowSquares sums = CenterRowAt(level, v, center, d, u);
+        norms[r] = std::sqrt(sums.squared_norm);
+        // The checks, from the sum itself: a non-finite value (or a difference x - center past
+        // the float range) makes it infinite or NaN, and the norm must fit a float. A rejected
+        // row is encoded as zeros and the batch returns its error.
+        if (!(norms[r] <= std::numeric_limits<float>::max())) {
+          first_bad = std::min(first_bad, begin + r);
+          std::fill(u, u + d, 0.0f);
+          norms[r] = 0.0;
+          continue;
+        }
         out->squared_norm[begin + r] = static_cast<float>(sums.squared_norm);
         if (center) out->center_dot[begin + r] = static_cast<float>(sums.center_dot);
-        norms[r] = std::sqrt(sums.squared_norm);
         // In double: 1/|x| overflows float for |x| < 1/FLT_MAX (tiny but valid vectors).
         const double inverse = norms[r] > 0 ? 1.0 / norms[r] : 0.0;
         ScaleRowAt(level, center ? u : v, inverse, d, u);
@@ -275,6 +246,8 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* o
       }
     }
   }
+  if (first_bad < n) return RowError(x + first_bad * d, d, first_row + first_bad);
+  *encoded = std::move(result);
   return absl::OkStatus();
 }
 

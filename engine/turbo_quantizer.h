@@ -99,16 +99,12 @@ class TurboQuantizer {
 
   // Encodes n row-major vectors (OpenMP over the batch; threads <= 0 means the default), or
   // with `center` (dim values) the differences x_i - center, without copying the batch.
-  // Rejects NaN/Inf with InvalidArgument naming the row; nothing is written on error.
-  // `validated`: the caller has already run Validate on these rows with this center, and
-  // Encode skips it (a caller encoding a large batch in slices validates the batch once).
+  // Rejects a row with a NaN or infinity, or whose |x_i - center| (of the float differences)
+  // passes the float range, with InvalidArgument naming the first such row, numbered from
+  // first_row (a caller encoding a batch in slices passes the slice's first row), and leaves
+  // `out` untouched. The checks come from the pass that computes the norms (one read).
   absl::Status Encode(const float* x, int64_t n, EncodedVectors* out, int threads = 0,
-                      const float* center = nullptr, bool validated = false) const;
-  // Encode's checks alone: every value finite and every |x_i - center| within the float range;
-  // the error names the first bad row, numbered from first_row (a caller validating a batch in
-  // slices passes the slice's first row).
-  absl::Status Validate(const float* x, int64_t n, const float* center = nullptr, int threads = 0,
-                        int64_t first_row = 0) const;
+                      const float* center = nullptr, int64_t first_row = 0) const;
 
   // For vectors [begin, begin + count): writes z (count x dim) with <P q, z_i> equal to the
   // estimate of <q, x_i> for every q: the decoded vector in the rotated space, scale and QJL

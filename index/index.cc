@@ -210,7 +210,7 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     for (int64_t i = 0; i < n; ++i) new_ids[i] = next_id_ + i;
   }
   // Finite values (and, for cosine, no zero vector) before anything reads them. For ip and l2
-  // without float16 kept vectors the first reader of the rows is the quantizer's Validate (slice
+  // without float16 kept vectors the first reader of the rows is the quantizer's Encode (slice
   // by slice, below; the centering mean only samples), which checks finiteness too, so this pass
   // (a whole read of the batch: 5% of adding d = 1536) runs only if that fails, to name the
   // first bad row as here.
@@ -258,7 +258,7 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     }
     mean = first_mean.data();
   }
-  // A slice that fails Validate (below) returns its error: name a non-finite row as the early
+  // A slice that Encode rejects (below) returns its error: name a non-finite row as the early
   // check would, which may lie beyond the slice (it may have made the mean NaN).
   const auto rejected = [&](absl::Status status) {
     if (check_later) {
@@ -292,10 +292,8 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
   // within this machine's noise for slices of 32 to 512 blocks and the whole batch. Encoding
   // also yields l2's |x - mu|^2 and, under centering, ip/cosine's <mu, x - mu>: with the
   // centered query these make the scores exact up to the estimate of <q - mu, x - mu>.
-  // Each slice is validated just before it is encoded, so that encoding reads it from the cache
-  // rather than a whole-batch pass first (614 MB read twice from memory for 100k vectors of
-  // d = 1536; on the 2-core test VM the difference was within its noise). A rejected slice
-  // still stores nothing: the slices before it only wrote unpublished blocks.
+  // Encode checks each row in the pass that computes its norm, so the batch is read once. A
+  // rejected slice still stores nothing: the slices before it only wrote unpublished blocks.
   constexpr int64_t kSliceBlocks = 128;
   const bool keep = options_.keep_vectors != KeepVectors::kNone;
   const bool half = options_.keep_vectors == KeepVectors::kFloat16;
@@ -312,12 +310,8 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
       for (int64_t i = r0; i < r1; ++i) Normalize(vectors + i * d, d, unit.data() + (i - r0) * d);
       x = unit.data();
     }
-    if (absl::Status status = quantizer_->Validate(x, r1 - r0, mean, 0, r0); !status.ok()) {
+    if (absl::Status status = quantizer_->Encode(x, r1 - r0, &encoded, 0, mean, r0); !status.ok()) {
       return rejected(status);
-    }
-    if (absl::Status status = quantizer_->Encode(x, r1 - r0, &encoded, 0, mean, /*validated=*/true);
-        !status.ok()) {
-      return status;
     }
     if (keep) {  // kept vectors go in place too, while the slice is in the cache
 #pragma omp parallel for schedule(static) if (r1 - r0 > 1024)

@@ -597,6 +597,32 @@ TEST(QuantizerEdgeTest, NormAboveFloatMaxIsRejectedOrFinite) {
   }
 }
 
+TEST(QuantizerEdgeTest, EncodeNamesTheFirstRejectedRowAcrossChunksAndThreads) {
+  // Rows are checked as they are encoded, chunk by chunk on several threads: the error names the
+  // first bad row (numbered from first_row), whichever thread met it first. A difference x - c
+  // past the float range counts as a norm above it.
+  QuantizerOptions options;
+  options.dim = 64;
+  std::unique_ptr<TurboQuantizer> q = MustCreate(options);
+  constexpr int64_t n = 1000;
+  std::vector<float> center(64, 0.0f);
+  center[0] = -3e38f;  // every |x - c| is about 3e38, within the float range
+  for (int threads : {1, 2, 4}) {
+    SCOPED_TRACE(testing::Message() << threads << " threads");
+    std::vector<float> x = GaussianMatrix(n, 64, 21);
+    x[900 * 64 + 5] = std::numeric_limits<float>::infinity();
+    x[700 * 64 + 63] = std::numeric_limits<float>::quiet_NaN();
+    EncodedVectors encoded;
+    absl::Status status = q->Encode(x.data(), n, &encoded, threads, nullptr, 5000);
+    EXPECT_THAT(Message(status), HasSubstr("vector 5700 has a non-finite value at coordinate 63"));
+    EXPECT_EQ(encoded.size, 0);  // untouched
+    x = GaussianMatrix(n, 64, 22);
+    x[300 * 64] = 3e38f;  // 3e38 - (-3e38) is past FLT_MAX: infinite in float
+    status = q->Encode(x.data(), n, &encoded, threads, center.data());
+    EXPECT_THAT(Message(status), HasSubstr("vector 300 has a norm above the float range"));
+  }
+}
+
 // ---- `corrected`: exact self inner product ----
 
 TEST(CorrectedTest, EstimateOfOwnNormIsExact) {
