@@ -1,6 +1,8 @@
 // Mean estimation for IndexOptions::center = first-batch, and the subtraction at Add.
 #include "index/centering.h"
 
+#include <omp.h>
+
 #include <algorithm>
 
 namespace tq {
@@ -10,14 +12,23 @@ std::vector<float> EstimateMean(const float* x, int64_t n, int d) {
   std::vector<float> mean(d, 0.0f);
   if (m < 2) return mean;  // one vector says nothing about the spread: no centering
   // Sums in double in row order, per column: exact enough, independent of threads, and
-  // vectorisable (one running sum of all the squares waited on each addition: ~4% of adding a
-  // first batch of 10k vectors, on one thread while the others waited).
+  // vectorisable (one running sum of all the squares waited on each addition).
+  // Each thread takes a range of columns over all the sample rows, so a column's sums keep their
+  // row order (serial, this was ~10% of adding a first batch of 10k vectors of d = 1536 on two
+  // threads, one of them waiting).
   std::vector<double> sum(d, 0.0), column_squares(d, 0.0);
-  for (int64_t i = 0; i < m; ++i) {
-    const float* row = x + MeanSampleRow(i, n, m) * d;
-    for (int j = 0; j < d; ++j) {
-      sum[j] += row[j];
-      column_squares[j] += static_cast<double>(row[j]) * row[j];
+#pragma omp parallel if (m * d > 100'000)
+  {
+    const int threads = omp_get_num_threads();
+    const int thread = omp_get_thread_num();
+    const int j0 = static_cast<int>(static_cast<int64_t>(d) * thread / threads);
+    const int j1 = static_cast<int>(static_cast<int64_t>(d) * (thread + 1) / threads);
+    for (int64_t i = 0; i < m; ++i) {
+      const float* row = x + MeanSampleRow(i, n, m) * d;
+      for (int j = j0; j < j1; ++j) {
+        sum[j] += row[j];
+        column_squares[j] += static_cast<double>(row[j]) * row[j];
+      }
     }
   }
   double squares = 0.0;
