@@ -237,6 +237,30 @@ TEST(HadamardTest, EveryLevelKeepsTheScalarSignedZeros) {
   }
 }
 
+TEST(HadamardTest, PairsAreEachVectorsTransformAtEveryLevel) {
+  for (int log2_n = 0; log2_n <= 11; ++log2_n) {
+    const int n = 1 << log2_n;
+    std::vector<float> a = RandomFloats(n, 300 + log2_n), b = RandomFloats(n, 400 + log2_n);
+    b[0] = -0.0f;
+    std::vector<float> pairs(2 * n);
+    for (int j = 0; j < n; ++j) {
+      pairs[2 * j] = a[j];
+      pairs[2 * j + 1] = b[j];
+    }
+    WalshHadamardAt(SimdLevel::kScalar, a.data(), log2_n);
+    WalshHadamardAt(SimdLevel::kScalar, b.data(), log2_n);
+    for (SimdLevel level : AvailableSimdLevels()) {
+      SCOPED_TRACE(testing::Message() << LevelName(level) << " n=" << n);
+      std::vector<float> x = pairs;
+      WalshHadamardPairsAt(level, x.data(), log2_n);
+      for (int j = 0; j < n; ++j) {
+        ASSERT_EQ(std::memcmp(&x[2 * j], &a[j], sizeof(float)), 0) << j;
+        ASSERT_EQ(std::memcmp(&x[2 * j + 1], &b[j], sizeof(float)), 0) << j;
+      }
+    }
+  }
+}
+
 TEST(HadamardTest, TwiceIsNTimesIdentity) {
   for (SimdLevel level : AvailableSimdLevels()) {
     for (int log2_n : {0, 1, 2, 3, 4, 5, 7, 10, 11}) {

@@ -335,20 +335,23 @@ TEST(FastRotationTest, SpreadsOneHotVectors) {
 
 TEST(FastRotationTest, SameBitsAtEverySimdLevel) {
   // Only additions, subtractions, sign-scale products and gathers: every kernel gives the same
-  // floats (d = 100 also takes the SIMD loops' scalar tails).
-  for (int d : {100, 1536}) {
+  // floats (odd d also take the SIMD loops' scalar tails; AVX-512 rotates rows two at a time,
+  // interleaved, so odd row counts end with one alone; d < 8 has no two-row path).
+  for (int d : {2, 7, 8, 9, 16, 17, 31, 64, 100, 200, 1536}) {
     const FastRotation rotation(d, 9);
-    const std::vector<float> x = GaussianMatrix(4, d, 2);
-    std::vector<float> reference(4 * d), got(4 * d);
-    {
-      ScopedSimdLevel scalar(SimdLevel::kScalar);
-      rotation.Apply(x.data(), 4, reference.data());
-    }
-    for (int level = 1; level <= static_cast<int>(DetectedSimdLevel()); ++level) {
-      ScopedSimdLevel forced(static_cast<SimdLevel>(level));
-      rotation.Apply(x.data(), 4, got.data());
-      EXPECT_EQ(std::memcmp(got.data(), reference.data(), got.size() * sizeof(float)), 0)
-          << SimdLevelName(static_cast<SimdLevel>(level)) << " d = " << d;
+    for (int64_t n : {1, 2, 3, 5}) {
+      const std::vector<float> x = GaussianMatrix(n, d, 2);
+      std::vector<float> reference(n * d), got(n * d);
+      {
+        ScopedSimdLevel scalar(SimdLevel::kScalar);
+        rotation.Apply(x.data(), n, reference.data());
+      }
+      for (int level = 1; level <= static_cast<int>(DetectedSimdLevel()); ++level) {
+        ScopedSimdLevel forced(static_cast<SimdLevel>(level));
+        rotation.Apply(x.data(), n, got.data());
+        EXPECT_EQ(std::memcmp(got.data(), reference.data(), got.size() * sizeof(float)), 0)
+            << SimdLevelName(static_cast<SimdLevel>(level)) << " d = " << d << " n = " << n;
+      }
     }
   }
 }
