@@ -95,9 +95,11 @@ void BM_Add(benchmark::State& state) {
   options.dim = dim;
   options.bits = 4;
   omp_set_num_threads(static_cast<int>(state.range(1)));
+  std::unique_ptr<Index> index;
   for (auto _ : state) {
     state.PauseTiming();
-    std::unique_ptr<Index> index = *Index::Create(options);
+    index.reset();  // the previous iteration's index is freed outside the timing too
+    index = *Index::Create(options);
     state.ResumeTiming();
     if (!index->Add(rows.data(), kBatch).ok()) std::abort();
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include "engine/random.h"
 #include "index/centering.h"
@@ -87,6 +88,21 @@ TEST(EstimateMean, SamplesRowsSpreadOverTheWholeBatch) {
   // ...but the last half does: a batch sorted by anything is not judged by its head.
   for (int64_t j = (n / 2) * d; j < n * d; j += 2 * d) x[j] += 100.0f;
   EXPECT_NE(EstimateMean(x.data(), n, d), before);
+}
+
+TEST(EstimateMean, SameBitsAtEveryThreadCount) {
+  // Each column's sums keep their row order whichever thread takes the column.
+  for (int d : {13, 100, 1536}) {
+    const int64_t n = kMeanSampleRows + 100;  // large enough for the threads to split columns
+    const std::vector<float> x = OffsetVectors(n, d, 2.0, 5);
+    omp_set_num_threads(1);
+    const std::vector<float> reference = EstimateMean(x.data(), n, d);
+    for (int threads : {2, 3}) {
+      omp_set_num_threads(threads);
+      EXPECT_EQ(EstimateMean(x.data(), n, d), reference) << "d " << d << ", " << threads;
+    }
+    omp_set_num_threads(omp_get_num_procs());
+  }
 }
 
 // Mean squared error of the returned estimates over every stored vector, for 8 queries.
