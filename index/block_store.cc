@@ -203,6 +203,20 @@ uint8_t* BlockStore::UnpublishedBlock(int64_t b) {
   return segments_[b / kSegmentBlocks]->owned_blocks + (b % kSegmentBlocks) * format_->stride();
 }
 
+void BlockStore::TouchUnpublished(int64_t begin_block, int64_t end_block) {
+  constexpr size_t kPage = 4096;
+  const auto touch = [](uint8_t* p, size_t bytes) {
+    for (size_t o = 0; o < bytes; o += kPage) p[o] = 0;
+    if (bytes > 0) p[bytes - 1] = 0;
+  };
+  for (int64_t b = begin_block; b < end_block; ++b) touch(UnpublishedBlock(b), format_->stride());
+  if (raw_bytes_per_vector_ == 0) return;
+  for (int64_t pos = std::max(size_, begin_block * kBlockVectors); pos < end_block * kBlockVectors;
+       ++pos) {
+    touch(UnpublishedRaw(pos), raw_bytes_per_vector_);
+  }
+}
+
 bool BlockStore::Kill(int64_t pos) {
   uint8_t* block = mutable_block(pos / kBlockVectors);
   const uint32_t bit = 1u << (pos % kBlockVectors);

@@ -91,6 +91,11 @@ class BlockStore {
   // for the kept vector of a position pos >= size() below end_block * 32.
   uint8_t* UnpublishedBlock(int64_t b);
   uint8_t* UnpublishedRaw(int64_t pos);
+  // Writes a zero into every page of the unpublished blocks [begin_block, end_block) and of their
+  // kept vectors, so that their first-touch page faults happen here, on one thread: two threads
+  // faulting in the same transparent huge pages took ~5x as long as one (d = 1536: 20 ms on two
+  // threads to build 313 new blocks, 3.4 ms on one).
+  void TouchUnpublished(int64_t begin_block, int64_t end_block);
 
   // The kept vector at pos as floats, and its stored bytes (keep() != kNone).
   void ReadVector(int64_t pos, float* out) const;
