@@ -231,6 +231,31 @@ TEST(IndexApiTest, ABadRowInALateSliceStoresNothing) {
   }
 }
 
+// Cosine checks each slice as it normalises it: a zero or non-finite row in a late slice is
+// named as the whole-batch check names it, with the first batch's mean not yet fixed.
+TEST(IndexApiTest, ABadCosineRowInALateSliceStoresNothing) {
+  for (KeepVectors keep : {KeepVectors::kNone, KeepVectors::kFloat16}) {
+    auto index = MakeIndex(Options(8, 4, Metric::kCosine, Variant::kCorrected, keep));
+    std::vector<float> batch = RandomVectors(10000, 8, 3);
+    std::fill(batch.begin() + 9000 * 8, batch.begin() + 9001 * 8, 0.0f);
+    absl::Status status = index->Add(batch);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(status.message().find("vector 9000 is zero, which has no cosine"), std::string::npos)
+        << status;
+    batch[9000 * 8] = 1.0f;
+    batch[9700 * 8 + 7] = -std::numeric_limits<float>::infinity();
+    status = index->Add(batch);
+    EXPECT_NE(status.message().find("vector 9700 has a non-finite value at coordinate 7"),
+              std::string::npos)
+        << status;
+    EXPECT_EQ(index->size(), 0);
+    EXPECT_TRUE(index->mean().empty());  // the rejected first batch fixed nothing
+    batch[9700 * 8 + 7] = 1.0f;
+    ASSERT_TRUE(index->Add(batch).ok());
+    EXPECT_EQ(index->size(), 10000);
+  }
+}
+
 TEST(IndexApiTest, BadQueriesAreRejected) {
   auto index = MakeIndex(Options(4, 4, Metric::kCosine));
   ASSERT_TRUE(index->Add(RandomVectors(10, 4, 1)).ok());

@@ -13,6 +13,7 @@
 #include "engine/random.h"
 #include "index/centering.h"
 #include "index/index.h"
+#include "tests/engine_test_util.h"
 #include "tests/index_test_util.h"
 #include "tests/scratch_dir.h"
 
@@ -220,9 +221,9 @@ TEST(IndexCentering, CosineTakesTheMeanOfTheUnitVectors) {
   std::unique_ptr<Index> index = MakeIndex(Options(d, 4, Metric::kCosine));
   ASSERT_TRUE(index->Add(x).ok());
   for (int64_t i = 0; i < n; ++i) {  // as the index normalises: times 1 / |x| in double
-    double s = 0;
-    for (int j = 0; j < d; ++j) s += double{x[i * d + j]} * x[i * d + j];
-    const double inverse = 1.0 / std::sqrt(s);
+    std::vector<double> squares;
+    for (int j = 0; j < d; ++j) squares.push_back(double{x[i * d + j]} * x[i * d + j]);
+    const double inverse = 1.0 / std::sqrt(testing_util::BlockedSum(squares));
     for (int j = 0; j < d; ++j) x[i * d + j] = static_cast<float>(x[i * d + j] * inverse);
   }
   EXPECT_EQ(index->mean(), EstimateMean(x.data(), n, d));
