@@ -210,11 +210,6 @@ void BlockStore::TouchUnpublished(int64_t begin_block, int64_t end_block) {
     if (bytes > 0) p[bytes - 1] = 0;
   };
   for (int64_t b = begin_block; b < end_block; ++b) touch(UnpublishedBlock(b), format_->stride());
-  if (raw_bytes_per_vector_ == 0) return;
-  for (int64_t pos = std::max(size_, begin_block * kBlockVectors); pos < end_block * kBlockVectors;
-       ++pos) {
-    touch(UnpublishedRaw(pos), raw_bytes_per_vector_);
-  }
 }
 
 bool BlockStore::Kill(int64_t pos) {
