@@ -1,15 +1,12 @@
 // Encode's row passes: the scalar reference and AVX-512. AVX-512 keeps the 32 partial sums in
 // four registers of eight doubles (register q, lane k: partial 8q + k) and adds each exact
 // float x float product with one FMA, which rounds once as the reference's addition does (the
-// product of two floats is exact in double). AVX2 machines run the reference, which the
-// compiler vectorises as it stands (no reassociation is needed).
+// product of two floats is exact in double). AVX2 machines run the reference.
 #include "engine/encode_rows.h"
 
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cassert>
-#include <cstring>
 
 // GCC 12's avx512fintrin.h placeholders trip -Wmaybe-uninitialized.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -19,16 +16,6 @@
 
 namespace tq {
 namespace {
-
-uint32_t MaxMagnitudeBitsScalar(const float* x, int d) {
-  uint32_t largest = 0;
-  for (int j = 0; j < d; ++j) {
-    uint32_t bits;
-    std::memcpy(&bits, x + j, sizeof(bits));
-    largest = std::max(largest, bits & 0x7fffffffu);
-  }
-  return largest;
-}
 
 RowSquares CenterRowScalar(const float* x, const float* center, int d, float* u) {
   double squares[kSumLanes] = {};
@@ -87,18 +74,6 @@ TQ_AVX512 inline double SumRegisters(const __m512d (&p)[4]) {
   const __m128d half =  // (s0 + s4) + (s2 + s6), (s1 + s5) + (s3 + s7)
       _mm_add_pd(_mm256_castpd256_pd128(quarter), _mm256_extractf128_pd(quarter, 1));
   return _mm_cvtsd_f64(_mm_add_sd(half, _mm_unpackhi_pd(half, half)));
-}
-
-TQ_AVX512 uint32_t MaxMagnitudeBitsAvx512(const float* x, int d) {
-  const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
-  __m512i largest = _mm512_setzero_si512();
-  int j = 0;
-  for (; j + 16 <= d; j += 16) {
-    largest = _mm512_max_epu32(largest, _mm512_and_si512(_mm512_loadu_si512(x + j), magnitude));
-  }
-  const __m512i tail = _mm512_maskz_loadu_epi32(FirstLanes(d - j), x + j);  // zeros past d
-  largest = _mm512_max_epu32(largest, _mm512_and_si512(tail, magnitude));
-  return _mm512_reduce_max_epu32(largest);
 }
 
 TQ_AVX512 RowSquares CenterRowAvx512(const float* x, const float* center, int d, float* u) {
@@ -174,11 +149,6 @@ TQ_AVX512 double CodebookDotAvx512(const float* y, const uint8_t* index, int d, 
 #undef TQ_AVX512
 
 }  // namespace
-
-uint32_t MaxMagnitudeBitsAt(SimdLevel level, const float* x, int d) {
-  if (level >= SimdLevel::kAvx512) return MaxMagnitudeBitsAvx512(x, d);
-  return MaxMagnitudeBitsScalar(x, d);
-}
 
 RowSquares CenterRowAt(SimdLevel level, const float* x, const float* center, int d, float* u) {
   if (level >= SimdLevel::kAvx512) return CenterRowAvx512(x, center, d, u);

@@ -1,7 +1,7 @@
-// Encode's passes over one row: validation's largest magnitude, centering with the squared norm
-// and the mean dot, scaling to unit length, and <y, y_hat> against the codebook. Their double sums
-// follow one fixed order that SIMD can keep (below), so that every SIMD level gives the scalar
-// reference's bits.
+// Encode's passes over one row: centering with the squared norm and the mean dot (the squared
+// norm also carries the row's checks: a non-finite value makes it infinite or NaN), scaling to
+// unit length, and <y, y_hat> against the codebook. Their double sums follow one fixed order
+// that SIMD can keep (below), so every SIMD level gives the scalar reference's bits.
 //
 // Why not each row's serial sum: a serial double sum waits ~4 cycles per coordinate on the
 // previous addition, and needed rows interleaved eight at a time, transposed, to overlap; these
@@ -28,12 +28,6 @@ inline double SumPartials(const double* p) {
   for (int k = 0; k < 8; ++k) s[k] = (p[k] + p[k + 8]) + (p[k + 16] + p[k + 24]);
   return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
 }
-
-// The largest |x_j| of a row as float bits without the sign (0 for d = 0). Every NaN and
-// infinity has all exponent bits set, so the result is >= kNonFiniteBits exactly when the row is
-// not all finite; otherwise it is the bits of max |x_j|. One pass for both checks.
-inline constexpr uint32_t kNonFiniteBits = 0x7f800000u;
-uint32_t MaxMagnitudeBitsAt(SimdLevel level, const float* x, int d);
 
 struct RowSquares {
   double squared_norm = 0;  // sum of u_j^2

@@ -5,7 +5,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -15,7 +14,6 @@
 #include "engine/cosine_encoder.h"
 #include "engine/encode_rows.h"
 #include "engine/random.h"
-#include "engine/row_reductions.h"
 
 namespace tq {
 namespace {
@@ -126,7 +124,7 @@ absl::StatusOr<std::unique_ptr<TurboQuantizer>> TurboQuantizer::Create(
   return q;
 }
 
-absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* encoded, int threads,
+absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* out, int threads,
                                     const float* center, int64_t first_row) const {
   const int d = dim();
   if (n < 0) return absl::InvalidArgumentError("encode: negative vector count");
@@ -134,14 +132,13 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* e
   // Rows are checked as they are encoded (one read of the batch), so the result is built aside
   // and `out` changes only on success.
   EncodedVectors result;
-  EncodedVectors* const out = &result;
-  out->size = n;
-  out->code_bytes = code_bytes_;
-  out->codes.assign(static_cast<size_t>(n) * code_bytes_, 0);
-  out->scale.assign(n, 0.0f);
-  out->residual_norm.assign(options_.variant == Variant::kProd ? n : 0, 0.0f);
-  out->squared_norm.assign(n, 0.0f);
-  out->center_dot.assign(center ? n : 0, 0.0f);
+  result.size = n;
+  result.code_bytes = code_bytes_;
+  result.codes.assign(static_cast<size_t>(n) * code_bytes_, 0);
+  result.scale.assign(n, 0.0f);
+  result.residual_norm.assign(options_.variant == Variant::kProd ? n : 0, 0.0f);
+  result.squared_norm.assign(n, 0.0f);
+  result.center_dot.assign(center ? n : 0, 0.0f);
 
   const int64_t chunks = (n + kChunkRows - 1) / kChunkRows;
   const SimdLevel level = ActiveSimdLevel();
@@ -182,8 +179,8 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* e
           norms[r] = 0.0;
           continue;
         }
-        out->squared_norm[begin + r] = static_cast<float>(sums.squared_norm);
-        if (center) out->center_dot[begin + r] = static_cast<float>(sums.center_dot);
+        result.squared_norm[begin + r] = static_cast<float>(sums.squared_norm);
+        if (center) result.center_dot[begin + r] = static_cast<float>(sums.center_dot);
         // In double: 1/|x| overflows float for |x| < 1/FLT_MAX (tiny but valid vectors).
         const double inverse = norms[r] > 0 ? 1.0 / norms[r] : 0.0;
         ScaleRowAt(level, center ? u : v, inverse, d, u);
@@ -210,7 +207,7 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* e
       for (int64_t r = 0; r < rows; ++r) {
         const float* y = rotated.data() + r * d;
         const uint8_t* indices = all_indices.data() + r * d;
-        uint8_t* code = out->codes.data() + (begin + r) * code_bytes_;
+        uint8_t* code = result.codes.data() + (begin + r) * code_bytes_;
         const double dot = mse_bits_ > 0 ? dots[r] : 0.0;  // <y, y_hat>
         if (mse_bits_ > 0) {
           if (m > 0) PackCodes(indices, m, mse_bits_ + 1, code);
@@ -218,19 +215,19 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* e
         }
         switch (options_.variant) {
           case Variant::kMse:
-            out->scale[begin + r] = static_cast<float>(norms[r]);
+            result.scale[begin + r] = static_cast<float>(norms[r]);
             break;
           case Variant::kCorrected:
             // dot > 0 unless y = 0 (a zero vector): then the estimate is 0 as it should be.
-            out->scale[begin + r] = dot > 0 ? static_cast<float>(norms[r] / dot) : 0.0f;
+            result.scale[begin + r] = dot > 0 ? static_cast<float>(norms[r] / dot) : 0.0f;
             break;
           case Variant::kProd: {
-            out->scale[begin + r] = static_cast<float>(norms[r]);
+            result.scale[begin + r] = static_cast<float>(norms[r]);
             float* res = residual.data() + r * d;
             for (int j = 0; j < d; ++j) {
               res[j] = y[j] - (mse_bits_ > 0 ? codebook_->centroids()[indices[j]] : 0.0f);
             }
-            out->residual_norm[begin + r] = static_cast<float>(Norm(res, d));
+            result.residual_norm[begin + r] = static_cast<float>(Norm(res, d));
             break;
           }
         }
@@ -241,13 +238,13 @@ absl::Status TurboQuantizer::Encode(const float* x, int64_t n, EncodedVectors* e
         for (int64_t r = 0; r < rows; ++r) {
           for (int j = 0; j < d; ++j) signs[j] = projected[r * d + j] >= 0 ? 1 : 0;
           PackCodes(signs, d, 1,
-                    out->codes.data() + (begin + r) * code_bytes_ + upper_bytes_ + mse_bytes_);
+                    result.codes.data() + (begin + r) * code_bytes_ + upper_bytes_ + mse_bytes_);
         }
       }
     }
   }
   if (first_bad < n) return RowError(x + first_bad * d, d, first_row + first_bad);
-  *encoded = std::move(result);
+  *out = std::move(result);
   return absl::OkStatus();
 }
 
