@@ -175,6 +175,42 @@ TEST(IndexMutationTest, ARemovedIdCanBeAddedAgain) {
   EXPECT_EQ(r.id(0, 0), 7);
 }
 
+// Automatic ids are mapped to positions only when something looks one up: several runs of
+// them, explicit ids between, removals and a compaction must all see the same ids.
+TEST(IndexMutationTest, AutomaticIdRunsAreFoundByEveryLookup) {
+  constexpr int kDim = 8;
+  auto index = MakeIndex(Options(kDim, 4, Metric::kL2, Variant::kCorrected, KeepVectors::kFloat32));
+  const std::vector<float> x = RandomVectors(300, kDim, 31);
+  ASSERT_TRUE(index->Add(x.data(), 100).ok());              // ids 0..99
+  ASSERT_TRUE(index->Add(x.data() + 100 * kDim, 50).ok());  // ids 100..149, a second run
+  const uint64_t explicit_id = 1000;
+  EXPECT_EQ(index->Add(x.data(), 1, &explicit_id).code(), absl::StatusCode::kOk);
+  const uint64_t taken = 120;  // in the second run, not yet mapped when this Add checks it
+  EXPECT_EQ(index->Add(x.data(), 1, &taken).code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(index->Add(x.data() + 151 * kDim, 49).ok());  // ids 1001..1049
+  for (uint64_t id : {0u, 99u, 100u, 149u, 1000u, 1001u, 1049u})
+    EXPECT_TRUE(index->Contains(id)) << id;
+  for (uint64_t id : {150u, 999u, 1050u}) EXPECT_FALSE(index->Contains(id)) << id;
+  const uint64_t gone[] = {5, 130, 1020};
+  ASSERT_TRUE(index->Remove(gone, 3).ok());
+  for (uint64_t id : gone) EXPECT_FALSE(index->Contains(id)) << id;
+  EXPECT_EQ(index->Remove(gone, 1).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(index->Add(x.data() + 200 * kDim, 10).ok());  // ids 1050..1059, after a lookup
+  ASSERT_TRUE(index->Compact().ok());
+  EXPECT_EQ(index->size(), 207);
+  for (uint64_t id : {0u, 131u, 1000u, 1059u}) EXPECT_TRUE(index->Contains(id)) << id;
+  const uint64_t after_compact = 1055;
+  ASSERT_TRUE(index->Remove(&after_compact, 1).ok());
+  // Search answers with the automatic ids: with an exact rerank each stored row finds itself.
+  SearchParams params;
+  params.rerank = 50;
+  SearchResults r;
+  for (int row : {0, 120, 151, 203}) {
+    ASSERT_TRUE(index->Search(x.data() + row * kDim, 1, 1, params, &r).ok());
+    EXPECT_EQ(r.id(0, 0), row < 150 ? row : row + 850) << row;
+  }
+}
+
 TEST(IndexMutationTest, RemovingEverythingLeavesAnEmptyIndex) {
   constexpr int kDim = 12;
   auto index = MakeIndex(Options(kDim, 2, Metric::kL2, Variant::kMse, KeepVectors::kFloat16));
