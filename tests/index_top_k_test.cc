@@ -51,17 +51,21 @@ TEST(ReservoirTest, KeepsTheBestByBetterInAnyPushOrder) {
         expected.resize(capacity);
         for (int order = 0; order < 6; ++order) {  // 3 orders, by Push and by Offer
           std::vector<Candidate> pushed = all;
-          if (order == 1) std::reverse(pushed.begin(), pushed.end());
-          if (order == 2) {
+          if (order % 3 == 1) std::reverse(pushed.begin(), pushed.end());
+          if (order % 3 == 2) {
             for (size_t i = pushed.size() - 1; i > 0; --i) {
               std::swap(pushed[i], pushed[rng.NextBelow(i + 1)]);
             }
           }
           Reservoir reservoir(capacity);
-          for (const Candidate& c : pushed) {
-            if (c.key >= reservoir.threshold_key() && reservoir.Accepts(c.key, c.pos)) {
-              reservoir.Push(c.key, c.pos);
+          if (order / 3 == 0) {
+            for (const Candidate& c : pushed) {
+              if (c.key >= reservoir.threshold_key() && reservoir.Accepts(c.key, c.pos)) {
+                reservoir.Push(c.key, c.pos);
+              }
             }
+          } else {
+            for (const Candidate& c : pushed) reservoir.Offer(c.key, c.pos);
           }
           std::vector<Candidate> kept = reservoir.TakeBest();
           EXPECT_TRUE(
