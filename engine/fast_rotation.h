@@ -34,16 +34,14 @@ class FastRotation final : public Rotation {
     std::vector<float> signed_scale;
     std::vector<int32_t> permutation;  // out[i] = in[permutation[i]]
     std::vector<int32_t> inverse_permutation;
-    std::vector<float> pair_signed_scale;  // each of signed_scale twice (the two-vector path)
   };
 
   void ApplyOne(const float* in, float* out, float* scratch) const;  // scratch: 2 d floats
   void ApplyInverseOne(const float* in, float* out, float* scratch) const;
   void HadamardWindows(float* x) const;
-  // Two vectors at once, interleaved (AVX-512): the same bits as ApplyOne on each.
-  void ApplyPair(const float* a, const float* b, float* out_a, float* out_b,
-                 float* scratch) const;  // scratch: 4 d floats
-  void HadamardPairWindows(float* x) const;
+  // Four vectors at once, interleaved (AVX-512): the same bits as ApplyOne on each.
+  void ApplyQuad(const float* const* in, float* const* out, float* scratch) const;  // 8 d floats
+  void HadamardQuadWindows(float* x) const;
 
   int log2_window_ = 0;     // p = 2^log2_window_ is the largest power of two <= d
   float window_scale_ = 1;  // 1/sqrt(p)

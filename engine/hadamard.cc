@@ -13,7 +13,8 @@
 namespace tq {
 namespace {
 
-// Stages from stride first_h up (first_h = 2 leaves interleaved pairs apart: WalshHadamardPairs).
+// Stages from stride first_h up (first_h = R leaves R interleaved vectors apart:
+// WalshHadamardInterleavedAt).
 inline void Butterflies(float* __restrict x, int log2_n, int first_h = 1) {
   const int n = 1 << log2_n;
   for (int h = first_h; h < n; h <<= 1) {
@@ -104,26 +105,45 @@ TQ_AVX512 inline void RegisterStages(__m512 (&a)[kRegs]) {
 }
 
 // The first pass over memory: each group of kRegs consecutive registers is loaded (times scale,
-// if not 1), goes through the in-register stages from first_stage, then the stages between its
-// registers (strides 16 .. 8 kRegs), and is stored.
-template <int kRegs>
-TQ_AVX512 void FirstPassAvx512(float* x, int n, int first_stage, float scale) {
+// if not 1), goes through the in-register stages from kFirstStage, then the stages between its
+// registers (strides 16 .. 8 kRegs), and is stored. The first stage is a template argument so
+// that the in-register stages unroll with their constants in registers (a run-time bound left
+// a compare per stage and spilled the constants).
+template <int kRegs, int kFirstStage>
+TQ_AVX512 void FirstPassAvx512(float* x, int n, float scale) {
   const InRegisterStages stages = MakeInRegisterStages();
   const __m512 factor = _mm512_set1_ps(scale);
   for (int i = 0; i < n; i += 16 * kRegs) {
     __m512 a[kRegs];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int k = 0; k < kRegs; ++k) {
       a[k] = _mm512_loadu_ps(x + i + 16 * k);
       if (scale != 1.0f) a[k] = _mm512_mul_ps(a[k], factor);
-      for (int s = first_stage; s < 4; ++s) {
+#pragma GCC unroll 4
+      for (int s = kFirstStage; s < 4; ++s) {
         a[k] =
             _mm512_fmadd_ps(a[k], stages.sign[s], _mm512_permutexvar_ps(stages.partner[s], a[k]));
       }
     }
     RegisterStages(a);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int k = 0; k < kRegs; ++k) _mm512_storeu_ps(x + i + 16 * k, a[k]);
+  }
+}
+
+template <int kRegs>
+TQ_AVX512 void FirstPassAt(float* x, int n, int first_stage, float scale) {
+  switch (first_stage) {
+    case 0:
+      return FirstPassAvx512<kRegs, 0>(x, n, scale);
+    case 1:
+      return FirstPassAvx512<kRegs, 1>(x, n, scale);
+    case 2:
+      return FirstPassAvx512<kRegs, 2>(x, n, scale);
+    case 3:
+      return FirstPassAvx512<kRegs, 3>(x, n, scale);
+    default:
+      return FirstPassAvx512<kRegs, 4>(x, n, scale);
   }
 }
 
@@ -142,32 +162,55 @@ TQ_AVX512 void RadixPassAvx512(float* x, int n, int h) {
   }
 }
 
-// x <- H (scale x); first_stage 1 skips the stride-1 stage (two interleaved vectors). n >= 16.
-// Passes over memory: the first does the strides below 16 (inside registers) and 16 .. 64 (eight
-// consecutive registers), later ones up to four stages each (sixteen registers). The same
-// additions in the same stage order as one stage per pass; measured at d = 1536: one stage per
-// pass spent most of its time loading and storing; folding the first three between-register
-// stages and the tail window's scaling into the first pass, and four stages per later pass,
-// made the rotation 1.12x faster (sixteen registers against eight: 1.05x of that).
+// x <- H (scale x); first_stage s skips the strides below 2^s (2^s interleaved vectors). n >= 16.
+// Passes over memory: the first does the strides below 16 (inside registers) and 16 .. 64 or
+// 16 .. 128 (eight or sixteen consecutive registers), later ones up to four stages each, as few
+// passes as that allows, the stages spread evenly over them. The same additions in the same stage
+// order as one stage per pass; measured at d = 1536: one stage per pass spent most of its time
+// loading and storing; folding the first three between-register stages and the tail window's
+// scaling into the first pass, and four stages per later pass, made the rotation 1.12x faster
+// (sixteen registers against eight: 1.05x of that). Four interleaved vectors (windows of 4096
+// floats) take two passes with a sixteen-register first pass where eight left a third.
 TQ_AVX512 void HadamardAvx512(float* x, int log2_n, int first_stage, float scale) {
   const int n = 1 << log2_n;
-  int h;  // the first stride the first pass leaves
-  if (n >= 128) {
-    FirstPassAvx512<8>(x, n, first_stage, scale);
-    h = 128;
-  } else if (n == 64) {
-    FirstPassAvx512<4>(x, n, first_stage, scale);
-    h = 64;
-  } else if (n == 32) {
-    FirstPassAvx512<2>(x, n, first_stage, scale);
-    h = 32;
+  const auto passes_after = [&](int covered) { return (log2_n - covered + 3) / 4; };
+  int covered;  // log2 of the floats the first pass transforms
+  if (log2_n >= 8 && passes_after(8) < passes_after(7)) {
+    FirstPassAt<16>(x, n, first_stage, scale);
+    covered = 8;
+  } else if (log2_n >= 7) {
+    FirstPassAt<8>(x, n, first_stage, scale);
+    covered = 7;
+  } else if (log2_n == 6) {
+    FirstPassAt<4>(x, n, first_stage, scale);
+    covered = 6;
+  } else if (log2_n == 5) {
+    FirstPassAt<2>(x, n, first_stage, scale);
+    covered = 5;
   } else {
-    FirstPassAvx512<1>(x, n, first_stage, scale);
-    h = 16;
+    FirstPassAt<1>(x, n, first_stage, scale);
+    covered = 4;
   }
-  for (; 16 * h <= n; h *= 16) RadixPassAvx512<16>(x, n, h);
-  for (; 8 * h <= n; h *= 8) RadixPassAvx512<8>(x, n, h);
-  for (; 2 * h <= n; h *= 2) RadixPassAvx512<2>(x, n, h);
+  for (int left = log2_n - covered; left > 0;) {
+    const int passes = (left + 3) / 4;
+    const int stages = (left + passes - 1) / passes;
+    const int h = 1 << (log2_n - left);
+    switch (stages) {
+      case 4:
+        RadixPassAvx512<16>(x, n, h);
+        break;
+      case 3:
+        RadixPassAvx512<8>(x, n, h);
+        break;
+      case 2:
+        RadixPassAvx512<4>(x, n, h);
+        break;
+      default:
+        RadixPassAvx512<2>(x, n, h);
+        break;
+    }
+    left -= stages;
+  }
 }
 
 #undef TQ_AVX512
@@ -186,14 +229,17 @@ void WalshHadamardAt(SimdLevel level, float* x, int log2_n, float scale) {
 
 void WalshHadamard(float* x, int log2_n) { WalshHadamardAt(ActiveSimdLevel(), x, log2_n); }
 
-void WalshHadamardPairsAt(SimdLevel level, float* x, int log2_n, float scale) {
-  // Two interleaved vectors of n are one array of 2n in which a stride-h stage of either is the
-  // stride-2h stage of the whole: all of the whole's stages but the first, in the same order.
-  if (level >= SimdLevel::kAvx512 && log2_n >= 3) return HadamardAvx512(x, log2_n + 1, 1, scale);
-  if (scale != 1.0f) {
-    for (int i = 0; i < 2 << log2_n; ++i) x[i] *= scale;
+void WalshHadamardInterleavedAt(SimdLevel level, float* x, int log2_n, int log2_rows, float scale) {
+  // R interleaved vectors of n are one array of R n in which a stride-h stage of each is the
+  // stride-R h stage of the whole: all of the whole's stages from stride R, in the same order.
+  const int log2_total = log2_n + log2_rows;
+  if (level >= SimdLevel::kAvx512 && log2_total >= 4 && log2_rows <= 4) {
+    return HadamardAvx512(x, log2_total, log2_rows, scale);
   }
-  Butterflies(x, log2_n + 1, 2);
+  if (scale != 1.0f) {
+    for (int i = 0; i < 1 << log2_total; ++i) x[i] *= scale;
+  }
+  Butterflies(x, log2_total, 1 << log2_rows);
 }
 
 }  // namespace tq

@@ -14,10 +14,12 @@ void WalshHadamard(float* x, int log2_n);
 // rides along the first pass over memory).
 void WalshHadamardAt(SimdLevel level, float* x, int log2_n, float scale = 1.0f);
 
-// Two vectors of 2^log2_n interleaved (x[2j] the first's coordinate j, x[2j + 1] the second's),
-// each transformed (and scaled) with the same bits as WalshHadamardAt gives it alone. AVX-512
-// only (other levels run the scalar butterflies): the `fast` rotation's two-vector path.
-void WalshHadamardPairsAt(SimdLevel level, float* x, int log2_n, float scale = 1.0f);
+// 2^log2_rows vectors of 2^log2_n interleaved (x[R j + r] is vector r's coordinate j, R =
+// 2^log2_rows), each transformed (and scaled) with the same bits as WalshHadamardAt gives it
+// alone. AVX-512 only (other levels run the scalar butterflies): the `fast` rotation's
+// several-vector paths.
+void WalshHadamardInterleavedAt(SimdLevel level, float* x, int log2_n, int log2_rows,
+                                float scale = 1.0f);
 
 }  // namespace tq
 

@@ -237,25 +237,32 @@ TEST(HadamardTest, EveryLevelKeepsTheScalarSignedZeros) {
   }
 }
 
-TEST(HadamardTest, PairsAreEachVectorsTransformAtEveryLevel) {
-  for (int log2_n = 0; log2_n <= 11; ++log2_n) {
-    const int n = 1 << log2_n;
-    std::vector<float> a = RandomFloats(n, 300 + log2_n), b = RandomFloats(n, 400 + log2_n);
-    b[0] = -0.0f;
-    std::vector<float> pairs(2 * n);
-    for (int j = 0; j < n; ++j) {
-      pairs[2 * j] = a[j];
-      pairs[2 * j + 1] = b[j];
-    }
-    WalshHadamardAt(SimdLevel::kScalar, a.data(), log2_n);
-    WalshHadamardAt(SimdLevel::kScalar, b.data(), log2_n);
-    for (SimdLevel level : AvailableSimdLevels()) {
-      SCOPED_TRACE(testing::Message() << LevelName(level) << " n=" << n);
-      std::vector<float> x = pairs;
-      WalshHadamardPairsAt(level, x.data(), log2_n);
-      for (int j = 0; j < n; ++j) {
-        ASSERT_EQ(std::memcmp(&x[2 * j], &a[j], sizeof(float)), 0) << j;
-        ASSERT_EQ(std::memcmp(&x[2 * j + 1], &b[j], sizeof(float)), 0) << j;
+TEST(HadamardTest, InterleavedVectorsAreEachTransformedAtEveryLevel) {
+  // 2, 4, 8 and 16 vectors, scaled or not: the same bits as each vector alone.
+  for (int log2_rows = 1; log2_rows <= 4; ++log2_rows) {
+    const int rows = 1 << log2_rows;
+    for (int log2_n = 0; log2_n <= 11; ++log2_n) {
+      const int n = 1 << log2_n;
+      for (float scale : {1.0f, 0.37f}) {
+        std::vector<std::vector<float>> alone(rows);
+        std::vector<float> interleaved(rows * n);
+        for (int r = 0; r < rows; ++r) {
+          alone[r] = RandomFloats(n, 300 + 20 * log2_n + r);
+          alone[r][0] = -0.0f;
+          for (int j = 0; j < n; ++j) interleaved[rows * j + r] = alone[r][j];
+          WalshHadamardAt(SimdLevel::kScalar, alone[r].data(), log2_n, scale);
+        }
+        for (SimdLevel level : AvailableSimdLevels()) {
+          SCOPED_TRACE(testing::Message()
+                       << LevelName(level) << " rows=" << rows << " n=" << n << " scale=" << scale);
+          std::vector<float> x = interleaved;
+          WalshHadamardInterleavedAt(level, x.data(), log2_n, log2_rows, scale);
+          for (int j = 0; j < n; ++j) {
+            for (int r = 0; r < rows; ++r) {
+              ASSERT_EQ(std::memcmp(&x[rows * j + r], &alone[r][j], sizeof(float)), 0) << j;
+            }
+          }
+        }
       }
     }
   }

@@ -334,12 +334,13 @@ TEST(FastRotationTest, SpreadsOneHotVectors) {
 }
 
 TEST(FastRotationTest, SameBitsAtEverySimdLevel) {
-  // Only additions, subtractions, sign-scale products and gathers: every kernel gives the same
-  // floats (odd d also take the SIMD loops' scalar tails; AVX-512 rotates rows two at a time,
-  // interleaved, so odd row counts end with one alone; d < 8 has no two-row path).
-  for (int d : {2, 7, 8, 9, 16, 17, 31, 64, 100, 200, 1536}) {
+  // Only additions, subtractions, sign-scale products and moves: every kernel gives the same
+  // floats (odd d also take the SIMD loops' scalar tails; AVX-512 rotates rows four at a time,
+  // then two, interleaved, then one alone, so row counts 1 .. 9 take every mix; d < 4 has no
+  // four-row path and d < 8 no two-row path).
+  for (int d : {2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 64, 100, 200, 1536}) {
     const FastRotation rotation(d, 9);
-    for (int64_t n : {1, 2, 3, 5}) {
+    for (int64_t n : {1, 2, 3, 4, 5, 6, 7, 9}) {
       const std::vector<float> x = GaussianMatrix(n, d, 2);
       std::vector<float> reference(n * d), got(n * d);
       {
