@@ -125,10 +125,22 @@ bool Index::Contains(uint64_t id) const {
 }
 
 absl::flat_hash_map<uint64_t, int64_t>& Index::Positions() const {
+  // Prefetching the slot 16 ahead took ~25-40% off these inserts.
+  constexpr int64_t kAhead = 16;
+  if (positions_from_store_) {  // every live position, the pending runs' too
+    const BlockStore& store = *store_;
+    positions_.clear();
+    positions_.reserve(store.live());
+    for (int64_t pos = 0; pos < store.size(); ++pos) {
+      if (pos + kAhead < store.size()) positions_.prefetch(store.id(pos + kAhead));
+      if (store.is_live(pos)) positions_[store.id(pos)] = pos;
+    }
+    positions_from_store_ = false;
+    pending_ids_.clear();
+    return positions_;
+  }
   for (const IdRun& run : pending_ids_) {
-    // Prefetching the slot 16 ahead took ~25-40% off these inserts.
     positions_.reserve(positions_.size() + run.count);
-    constexpr int64_t kAhead = 16;
     for (int64_t i = 0; i < run.count; ++i) {
       if (i + kAhead < run.count) positions_.prefetch(run.first_id + i + kAhead);
       positions_[run.first_id + i] = run.first_position + i;
@@ -483,9 +495,10 @@ absl::Status Index::Compact() {
     std::unique_lock lock(mu_);
     store_.swap(fresh);
   }
-  pending_ids_.clear();  // the store's ids are the whole truth; positions moved
+  // The store's ids are the whole truth and positions moved: mapped again at the first lookup.
   positions_.clear();
-  for (int64_t pos = 0; pos < store_->size(); ++pos) positions_[store_->id(pos)] = pos;
+  pending_ids_.clear();
+  positions_from_store_ = true;
   return absl::OkStatus();
 }
 

@@ -164,9 +164,10 @@ class Index {
   mutable std::mutex write_mu_;  // Save holds it too, for a consistent snapshot
   // Live id -> position (write_mu_), but for the automatic ids of the adds since the map was last
   // needed: those wait in pending_ids_ as runs (first id, first position, count) until a caller
-  // that looks ids up (Contains, Remove, Add with ids) calls Positions(). One serial hash insert
-  // per vector was the largest serial step of a large Add (~55 ns each: ~12% of adding GloVe's
-  // 100k vectors on two threads, ~0.2 s per 1M).
+  // that looks ids up (Contains, Remove, Add with ids) calls Positions(); after Compact and after
+  // opening a file whose ids ascend, the whole map waits (positions_from_store_). One serial hash
+  // insert per vector was the largest serial step of a large Add (~55 ns each: ~12% of adding
+  // GloVe's 100k vectors on two threads, ~0.2 s per 1M).
   struct IdRun {
     uint64_t first_id;
     int64_t first_position;
@@ -175,6 +176,9 @@ class Index {
   absl::flat_hash_map<uint64_t, int64_t>& Positions() const;  // write_mu_ held
   mutable absl::flat_hash_map<uint64_t, int64_t> positions_;
   mutable std::vector<IdRun> pending_ids_;
+  // Set by Compact and by opening a file whose ids ascend: positions_ is empty and the first
+  // lookup maps every live position of the store (which covers the pending runs too).
+  mutable bool positions_from_store_ = false;
   uint64_t next_id_ = 0;  // write_mu_
   mutable RwLock mu_;
   std::unique_ptr<BlockStore> store_;  // written under both locks

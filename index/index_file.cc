@@ -397,17 +397,29 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(std::string_view path,
   }
   if (live != h.live) return corrupt(live, " live vectors, the header says ", h.live);
 
-  // Live ids are distinct, every id is below the next automatic one.
-  index->positions_.reserve(live);
+  // Every id is below the next automatic one, and live ids are distinct. Ids that ascend with
+  // the position (automatic ones, explicit ones added in order, either after removals) cannot
+  // repeat, so their id map is left to the first lookup (Index::Positions builds it from the
+  // store): a mapped open of 1M such vectors spent ~40% of its time inserting them. Other ids
+  // are mapped here, where a repeat shows.
+  bool ascending = true;
   for (int64_t pos = 0; pos < size; ++pos) {
     const uint64_t id = ids[pos];
     if (id > kMaxIndexId || id >= h.next_id) {
       return corrupt("id ", id, " at position ", pos, " is out of range (next id ", h.next_id, ")");
     }
-    if ((tombstones[pos / 64] >> (pos % 64)) & 1u) continue;
-    if (!index->positions_.emplace(id, pos).second) {
-      return corrupt("id ", id, " is live twice (positions ", index->positions_[id], " and ", pos,
-                     ")");
+    ascending = ascending && (pos == 0 || id > ids[pos - 1]);
+  }
+  if (ascending) {
+    index->positions_from_store_ = true;
+  } else {
+    index->positions_.reserve(live);
+    for (int64_t pos = 0; pos < size; ++pos) {
+      if ((tombstones[pos / 64] >> (pos % 64)) & 1u) continue;
+      if (!index->positions_.emplace(ids[pos], pos).second) {
+        return corrupt("id ", ids[pos], " is live twice (positions ", index->positions_[ids[pos]],
+                       " and ", pos, ")");
+      }
     }
   }
   index->next_id_ = h.next_id;

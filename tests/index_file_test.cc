@@ -4,11 +4,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -456,6 +458,68 @@ TEST(IndexFile, RefusesDisagreeingTombstones) {
   WriteBytes(path, bytes);
   ExpectOpenFails(path, absl::StatusCode::kDataLoss, "live mask");
   std::remove(path.c_str());
+}
+
+// SmallIndexFile with its ids edited (ids[pos] = id for each pair), the ids section's checksum
+// and the header's redone, so that the edit itself is what Open sees.
+std::string WithIds(const std::string& name, std::vector<std::pair<int64_t, uint64_t>> edits) {
+  const std::string path = SmallIndexFile(name);
+  absl::StatusOr<IndexFileHeader> header = ReadIndexFileHeader(path);
+  EXPECT_TRUE(header.ok());
+  std::vector<uint8_t> bytes = ReadBytes(path);
+  const SectionEntry ids = *header->Find(SectionKind::kIds);
+  for (const auto& [pos, id] : edits) {
+    std::memcpy(bytes.data() + ids.offset + pos * sizeof(uint64_t), &id, sizeof(id));
+  }
+  const uint32_t crc = Crc32c(0, bytes.data() + ids.offset, ids.size);
+  const size_t entry = kIndexHeaderBytes + kSectionEntryBytes;  // blocks, then ids
+  EXPECT_EQ(bytes[entry], static_cast<uint8_t>(SectionKind::kIds));
+  std::memcpy(bytes.data() + entry + 24, &crc, sizeof(crc));
+  FixHeaderCrc(bytes);
+  WriteBytes(path, bytes);
+  return path;
+}
+
+// Live ids must be distinct and below the next automatic id, whether the ids ascend (mapped at
+// the first lookup) or not (mapped by Open); a removed vector's id may come back.
+TEST(IndexFile, RefusesRepeatedAndOutOfRangeIdsAndAcceptsOthersInAnyOrder) {
+  // SmallIndexFile: ids 0..69 at their positions, 1, 33 and 69 removed; next id 70.
+  const std::string repeated = WithIds("repeated_id.tqi", {{2, 0}});
+  ExpectOpenFails(repeated, absl::StatusCode::kDataLoss, "id 0 is live twice");
+  const std::string too_large = WithIds("too_large_id.tqi", {{3, 70}});
+  ExpectOpenFails(too_large, absl::StatusCode::kDataLoss, "out of range");
+  const std::string last_too_large = WithIds("last_too_large_id.tqi", {{68, 1000}});
+  ExpectOpenFails(last_too_large, absl::StatusCode::kDataLoss, "out of range");
+  for (const std::string& path : {repeated, too_large, last_too_large}) std::remove(path.c_str());
+
+  // Ascending ids (the saved ones), ids out of order (2 and 3 swapped), and a removed vector's
+  // id (position 1) that a live one has too: all open, and every lookup sees the live ids.
+  const std::string ascending = SmallIndexFile("ascending_ids.tqi");
+  const std::string swapped = WithIds("swapped_ids.tqi", {{2, 3}, {3, 2}});
+  const std::string reused = WithIds("reused_id.tqi", {{1, 0}});
+  for (const std::string& path : {ascending, swapped, reused}) {
+    for (bool mmap : {false, true}) {
+      SCOPED_TRACE(path + (mmap ? " mapped" : " copied"));
+      OpenOptions open_options;
+      open_options.mmap = mmap;
+      absl::StatusOr<std::unique_ptr<Index>> opened = Index::Open(path, open_options);
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      Index& index = **opened;
+      for (uint64_t id : {0u, 2u, 3u, 32u, 34u, 68u}) EXPECT_TRUE(index.Contains(id)) << id;
+      for (uint64_t id : {1u, 33u, 69u, 70u}) EXPECT_FALSE(index.Contains(id)) << id;
+      const uint64_t taken = 34;
+      EXPECT_EQ(index.Add(RandomVectors(1, 24, 9).data(), 1, &taken).code(),
+                absl::StatusCode::kAlreadyExists);
+      const uint64_t gone = 3;
+      ASSERT_TRUE(index.Remove(&gone, 1).ok());
+      EXPECT_FALSE(index.Contains(gone));
+      ASSERT_TRUE(index.Compact().ok());
+      EXPECT_EQ(index.size(), 66);
+      for (uint64_t id : {0u, 2u, 68u}) EXPECT_TRUE(index.Contains(id)) << id;
+      EXPECT_EQ(index.Remove(&gone, 1).code(), absl::StatusCode::kNotFound);
+    }
+    std::remove(path.c_str());
+  }
 }
 
 // Every single-byte change anywhere in the file, and every truncation, is refused with a
