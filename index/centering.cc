@@ -23,13 +23,19 @@ std::vector<float> EstimateMean(const float* x, int64_t n, int d) {
     const int thread = omp_get_thread_num();
     const int j0 = static_cast<int>(static_cast<int64_t>(d) * thread / threads);
     const int j1 = static_cast<int>(static_cast<int64_t>(d) * (thread + 1) / threads);
+    // The thread's own sums, copied out at the end: the two threads' ranges share a cache line
+    // of `sum` and one of `column_squares`, and writing them every row made the parallel loop
+    // slower than the serial one at d = 100 (0.5-0.8 ms against 0.2-0.3 for 4096 rows).
+    std::vector<double> own_sum(j1 - j0, 0.0), own_squares(j1 - j0, 0.0);
     for (int64_t i = 0; i < m; ++i) {
-      const float* row = x + MeanSampleRow(i, n, m) * d;
-      for (int j = j0; j < j1; ++j) {
-        sum[j] += row[j];
-        column_squares[j] += static_cast<double>(row[j]) * row[j];
+      const float* row = x + MeanSampleRow(i, n, m) * d + j0;
+      for (int j = 0; j < j1 - j0; ++j) {
+        own_sum[j] += row[j];
+        own_squares[j] += static_cast<double>(row[j]) * row[j];
       }
     }
+    std::copy(own_sum.begin(), own_sum.end(), sum.begin() + j0);
+    std::copy(own_squares.begin(), own_squares.end(), column_squares.begin() + j0);
   }
   double squares = 0.0;
   for (int j = 0; j < d; ++j) squares += column_squares[j];

@@ -283,6 +283,9 @@ absl::Status Index::Add(const float* vectors, int64_t n, const uint64_t* ids) {
     if (cosine) {  // the sample rows, normalised, in order: EstimateMean takes all m of them
       const int64_t m = std::min(n, kMeanSampleRows);
       std::vector<float> sample(m * d);
+      // In parallel: serially, 1.5 ms of adding GloVe's 100k on two threads (~26 ms in all), the
+      // largest step the second thread did not help; 0.8 ms now.
+#pragma omp parallel for schedule(static) if (m * d > 100'000)
       for (int64_t i = 0; i < m; ++i) {
         // A zero or non-finite row leaves zeros here; its slice rejects the batch below.
         Normalize(level, vectors + MeanSampleRow(i, n, m) * d, d, sample.data() + i * d);
