@@ -48,8 +48,10 @@ const cli::CommandSpec& SpeedSpec() {
         "sub-quantizers) and IndexFlat; needs a build with libfaiss-dev, whose Debian package "
         "has no AVX kernels (its speed is a lower bound)"},
        {"json", "", "print one JSON object instead of the table"}},
-      "exit codes: 0 ok, 1 bad input, 2 usage. Seconds are wall-clock on a machine that may be "
-      "shared: read the ratios, measured in one run, rather than the absolute rates."};
+      "exit codes: 0 ok, 1 bad input, 2 usage. Add rates are the median of at least three adds "
+      "of the whole base into a new index, after an untimed one. Seconds are wall-clock on a "
+      "machine that may be shared: read the ratios, measured in one run, rather than the "
+      "absolute rates."};
   return spec;
 }
 

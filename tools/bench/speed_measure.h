@@ -30,9 +30,9 @@ struct SpeedRow {
   double bits = 0;
   double bytes_per_vector = 0;        // codes + per-vector floats
   double block_bytes_per_vector = 0;  // what a scan reads: + live mask and block padding
-  double add_vectors_per_s_1t = 0;
-  double add_vectors_per_s = 0;  // options.threads threads
-  double latency_p50_ms = 0;     // one query per call, one thread
+  double add_vectors_per_s_1t = 0;    // median of >= 3 whole-base adds, after an untimed one
+  double add_vectors_per_s = 0;       // the same on options.threads threads
+  double latency_p50_ms = 0;          // one query per call, one thread
   double latency_p99_ms = 0;
   double scan_vectors_per_s_1t = 0;  // n x queries/s of those single-query calls
   double scan_gbps_1t = 0;           // the same in bytes of blocks
