@@ -38,7 +38,8 @@ struct Data {
   std::unique_ptr<BlockLayout> layout;
   int64_t num_blocks = 0;
   std::vector<uint8_t, CacheAlignedAllocator<uint8_t>> codes;
-  std::vector<QuantizedLut> luts;  // kMaxQueries random queries
+  std::vector<QuantizedLut> luts;          // kMaxQueries random queries
+  std::vector<QuantizedLut> product_luts;  // the same queries as LutForm::kProducts (4 bits)
 };
 
 const Data& GetData(int bits, int dim, bool hot) {
@@ -67,9 +68,14 @@ const Data& GetData(int bits, int dim, bool hot) {
   std::vector<float> query(dim);
   Rng rng(dim);
   data->luts.resize(kMaxQueries);
-  for (QuantizedLut& lut : data->luts) {
-    for (float& q : query) q = static_cast<float>(rng.NextGaussian());
-    BuildQuantizedLut(*data->layout, lut_book, query.data(), &lut);
+  data->product_luts.resize(bits == 4 ? kMaxQueries : 0);
+  for (int q = 0; q < kMaxQueries; ++q) {
+    for (float& x : query) x = static_cast<float>(rng.NextGaussian());
+    BuildQuantizedLut(*data->layout, lut_book, query.data(), &data->luts[q]);
+    if (bits == 4) {
+      BuildQuantizedLut(*data->layout, lut_book, query.data(), LutForm::kProducts,
+                        &data->product_luts[q]);
+    }
   }
   return *data;
 }
@@ -88,7 +94,7 @@ void SetRates(benchmark::State& state, int64_t vectors, int64_t bytes, int64_t v
 }
 
 // Args: level (0 scalar, 1 avx2, 2 avx512, 3 avx512vbmi), bits, dim, hot (0: ~1M vectors, 1: 1 MB), queries
-// per pass (1: ScanBlocks, more: ScanBlocksMulti).
+// per pass (1: ScanBlocks, more: ScanBlocksMulti), form (0 tables, 1 products: 4 bits only).
 void BM_Scan(benchmark::State& state) {
   const auto level = static_cast<SimdLevel>(state.range(0));
   if (static_cast<int>(level) > static_cast<int>(DetectedSimdLevel())) {
@@ -98,12 +104,13 @@ void BM_Scan(benchmark::State& state) {
   const Data& data =
       GetData(static_cast<int>(state.range(1)), static_cast<int>(state.range(2)), state.range(3));
   const int queries = static_cast<int>(state.range(4));
+  const bool products = state.range(5) == 1;
   const size_t stride = data.layout->code_bytes_per_block();
   std::vector<uint32_t> out(kMaxQueries * kBlocksPerCall * kBlockVectors);
   const QuantizedLut* luts[kMaxQueries];
   uint32_t* outs[kMaxQueries];
   for (int q = 0; q < kMaxQueries; ++q) {
-    luts[q] = &data.luts[q];
+    luts[q] = products ? &data.product_luts[q] : &data.luts[q];
     outs[q] = out.data() + q * kBlocksPerCall * kBlockVectors;
   }
   for (auto _ : state) {
@@ -121,7 +128,7 @@ void BM_Scan(benchmark::State& state) {
   }
   SetRates(state, data.num_blocks * kBlockVectors, static_cast<int64_t>(data.codes.size()),
            data.layout->code_bytes_per_block() / kBlockVectors, queries);
-  state.SetLabel(std::string(SimdLevelName(level)) +
+  state.SetLabel(std::string(SimdLevelName(level)) + (products ? " products" : "") +
                  (queries > 1 ? " x" + std::to_string(queries) + " queries" : ""));
 }
 
@@ -151,9 +158,20 @@ int main(int argc, char** argv) {
         for (int level = 0; level <= static_cast<int>(tq::DetectedSimdLevel()); ++level) {
           const std::string name(tq::SimdLevelName(static_cast<tq::SimdLevel>(level)));
           benchmark::RegisterBenchmark(("BM_Scan/" + name + suffix).c_str(), tq::BM_Scan)
-              ->Args({level, bits, dim, hot, 1})
+              ->Args({level, bits, dim, hot, 1, 0})
               ->Unit(benchmark::kMillisecond)
               ->UseRealTime();
+        }
+        // The products form (4 bits) where the index uses it: VNNI, 1 and 8 queries per pass.
+        if (bits == 4 && tq::DetectedSimdLevel() == tq::SimdLevel::kAvx512Vbmi) {
+          const int vbmi = static_cast<int>(tq::SimdLevel::kAvx512Vbmi);
+          for (int queries : {1, 8}) {
+            const std::string name = queries == 1 ? "BM_ScanProducts" : "BM_ScanProductsMulti8";
+            benchmark::RegisterBenchmark((name + "/avx512vbmi" + suffix).c_str(), tq::BM_Scan)
+                ->Args({vbmi, bits, dim, hot, queries, 1})
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
+          }
         }
         for (int level = 1; level <= static_cast<int>(tq::DetectedSimdLevel()); ++level) {
           const std::string name(tq::SimdLevelName(static_cast<tq::SimdLevel>(level)));
@@ -163,13 +181,13 @@ int main(int argc, char** argv) {
             benchmark::RegisterBenchmark(
                 ("BM_ScanMulti" + std::to_string(queries) + "/" + name + suffix).c_str(),
                 tq::BM_Scan)
-                ->Args({level, bits, dim, hot, queries})
+                ->Args({level, bits, dim, hot, queries, 0})
                 ->Unit(benchmark::kMillisecond)
                 ->UseRealTime();
           }
         }
         benchmark::RegisterBenchmark(("BM_MemoryRead" + suffix).c_str(), tq::BM_MemoryRead)
-            ->Args({-1, bits, dim, hot, 1})
+            ->Args({-1, bits, dim, hot, 1, 0})
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
       }

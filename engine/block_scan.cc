@@ -56,9 +56,14 @@ constexpr int kMaxAvx512VbmiQueries = 8;
 constexpr int kMaxAvx512Queries = 4;
 constexpr int kMaxAvx2Queries = 2;
 
-// The tables and outputs of the queries of one pass.
+// The tables and outputs of the queries of one pass. kProducts tables use query8 and init
+// (-128 * query8_sum: the VNNI kernel multiplies centroids8 + 128, which are unsigned) and the
+// pass's shared centroids8 instead of lut.
 struct Pass {
   const uint8_t* lut[kMaxAvx512VbmiQueries];
+  const int8_t* query8[kMaxAvx512VbmiQueries];
+  int32_t init[kMaxAvx512VbmiQueries];
+  const int8_t* centroids8 = nullptr;
   uint32_t* out[kMaxAvx512VbmiQueries];
 };
 
@@ -86,6 +91,25 @@ void ScanScalar(const uint8_t* first, size_t stride, int64_t num_blocks, int num
       }
     }
     std::memcpy(out + b * kBlockVectors, sum, sizeof(sum));
+  }
+}
+
+// kProducts: sum over tables t of query8[t] * centroids8[nibble] (exact in int32: see
+// QuantizedLut).
+void ScanProductsScalar(const uint8_t* first, size_t stride, int64_t num_blocks, int num_chunks,
+                        const int8_t* query8, const int8_t* centroids8, uint32_t* out) {
+  for (int64_t b = 0; b < num_blocks; ++b) {
+    const uint8_t* codes = first + b * stride;
+    int32_t sum[kBlockVectors] = {};
+    for (int t = 0; t < 2 * num_chunks; ++t) {
+      const uint8_t* half = codes + (t >> 1) * kChunkBytes + (t & 1) * 16;
+      const int32_t q = query8[t];
+      for (int i = 0; i < 16; ++i) {
+        sum[HalfByteLane(i)] += q * centroids8[half[i] & 15];
+        sum[HalfByteLane(i) + 16] += q * centroids8[half[i] >> 4];
+      }
+    }
+    for (int l = 0; l < kBlockVectors; ++l) out[b * kBlockVectors + l] = static_cast<uint32_t>(sum[l]);
   }
 }
 
@@ -319,7 +343,109 @@ TQ_AVX512_VBMI void ScanAvx512Vbmi(const uint8_t* first, size_t stride, int64_t 
   }
 }
 
+// kProducts: the same gathered dwords (byte k of dword v: lane v's and lane v + 16's nibbles of
+// table 4s + k), but each nibble is looked up once for every query of the pass, in the
+// centroids8 + 128 table (vpermb's 6-bit index: the table is repeated 4 times, so the other
+// nibble's bits above the 4 do not matter), and each query then multiplies those unsigned bytes
+// by its query8 dword with vpdpbusd (the 4 tables' bytes broadcast to every dword). The sums
+// start at -128 * query8_sum to take the + 128 out again. Per zmm of codes: 4 shared
+// instructions and 2 vpdpbusd per query, against 2 vpermb + 2 vpdpbusd per query for tables.
+template <int kQueries>
+TQ_AVX512_VBMI inline void StepProductsVbmi(__m512i x, __m512i gather, __m512i centroids,
+                                            const Pass& pass, int step,
+                                            __m512i (&acc)[kQueries][2]) {
+  const __m512i gathered = _mm512_permutexvar_epi8(gather, x);
+  const __m512i lo = _mm512_permutexvar_epi8(gathered, centroids);
+  const __m512i hi = _mm512_permutexvar_epi8(_mm512_srli_epi16(gathered, 4), centroids);
+  for (int q = 0; q < kQueries; ++q) {
+    int32_t four;  // query8 of tables 4 step .. 4 step + 3
+    std::memcpy(&four, pass.query8[q] + 4 * step, sizeof(four));
+    const __m512i weights = _mm512_set1_epi32(four);
+    acc[q][0] = _mm512_dpbusd_epi32(acc[q][0], lo, weights);
+    acc[q][1] = _mm512_dpbusd_epi32(acc[q][1], hi, weights);
+  }
+}
+
+template <int kQueries>
+TQ_AVX512_VBMI void ScanProductsVbmi(const uint8_t* first, size_t stride, int64_t num_blocks,
+                                     int num_chunks, const Pass& pass) {
+  // As ScanAvx512Vbmi: two accumulator sets for few queries, so that consecutive vpdpbusd into
+  // one register do not wait on each other.
+  constexpr bool kTwoSets = kQueries <= 4;
+  const __m512i gather = _mm512_load_si512(kVbmi.gather);
+  const __m512i centroids = _mm512_add_epi8(
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pass.centroids8))),
+      _mm512_set1_epi8(static_cast<char>(0x80)));
+  const int full_steps = num_chunks / 2;
+  for (int64_t b = 0; b < num_blocks; ++b) {
+    const uint8_t* codes = first + b * stride;
+    PrefetchBlockTail(codes, num_chunks, stride);
+    __m512i even[kQueries][2], odd[kQueries][2];
+    for (int q = 0; q < kQueries; ++q) {
+      even[q][0] = even[q][1] = _mm512_set1_epi32(pass.init[q]);
+      odd[q][0] = odd[q][1] = _mm512_setzero_si512();
+    }
+    __m512i(&second)[kQueries][2] = kTwoSets ? odd : even;
+    int s = 0;
+    for (; s + 1 < full_steps; s += 2) {
+      const uint8_t* at = codes + s * 2 * kChunkBytes;
+      _mm_prefetch(reinterpret_cast<const char*>(at + kPrefetchBytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(at + 64 + kPrefetchBytes), _MM_HINT_T0);
+      StepProductsVbmi<kQueries>(_mm512_loadu_si512(at), gather, centroids, pass, s, even);
+      StepProductsVbmi<kQueries>(_mm512_loadu_si512(at + 64), gather, centroids, pass, s + 1,
+                                 second);
+    }
+    if (s < full_steps) {
+      StepProductsVbmi<kQueries>(_mm512_loadu_si512(codes + s * 2 * kChunkBytes), gather,
+                                 centroids, pass, s, even);
+      ++s;
+    }
+    if (num_chunks % 2 == 1) {  // the last chunk alone; query8 above it is zero padding
+      StepProductsVbmi<kQueries>(
+          _mm512_maskz_loadu_epi8(0xFFFFFFFFull, codes + s * 2 * kChunkBytes), gather, centroids,
+          pass, s, second);
+    }
+    for (int q = 0; q < kQueries; ++q) {
+      for (int h = 0; h < 2; ++h) {
+        const __m512i sum = kTwoSets ? _mm512_add_epi32(even[q][h], odd[q][h]) : even[q][h];
+        _mm512_storeu_si512(pass.out[q] + b * kBlockVectors + 16 * h, sum);
+      }
+    }
+  }
+}
+
 #undef TQ_AVX512_VBMI
+
+// The kProducts form: the VNNI kernel where the level has it, else the scalar one (other
+// levels never get kProducts tables from PreferredLutForm; tests force them).
+void ScanProductsPass(SimdLevel level, const uint8_t* first, size_t stride, int64_t num_blocks,
+                      int num_chunks, const Pass& pass, int queries) {
+  if (level != SimdLevel::kAvx512Vbmi) {
+    for (int q = 0; q < queries; ++q) {
+      ScanProductsScalar(first, stride, num_blocks, num_chunks, pass.query8[q], pass.centroids8,
+                         pass.out[q]);
+    }
+    return;
+  }
+  switch (queries) {
+    case 8:
+      return ScanProductsVbmi<8>(first, stride, num_blocks, num_chunks, pass);
+    case 7:
+      return ScanProductsVbmi<7>(first, stride, num_blocks, num_chunks, pass);
+    case 6:
+      return ScanProductsVbmi<6>(first, stride, num_blocks, num_chunks, pass);
+    case 5:
+      return ScanProductsVbmi<5>(first, stride, num_blocks, num_chunks, pass);
+    case 4:
+      return ScanProductsVbmi<4>(first, stride, num_blocks, num_chunks, pass);
+    case 3:
+      return ScanProductsVbmi<3>(first, stride, num_blocks, num_chunks, pass);
+    case 2:
+      return ScanProductsVbmi<2>(first, stride, num_blocks, num_chunks, pass);
+    default:
+      return ScanProductsVbmi<1>(first, stride, num_blocks, num_chunks, pass);
+  }
+}
 
 void ScanPass(SimdLevel level, const uint8_t* first, size_t stride, int64_t num_blocks,
               int num_chunks, const Pass& pass, int queries) {
@@ -365,7 +491,10 @@ void ScanPass(SimdLevel level, const uint8_t* first, size_t stride, int64_t num_
   }
 }
 
-int MaxQueriesPerPass(SimdLevel level) {
+int MaxQueriesPerPass(SimdLevel level, LutForm form) {
+  if (form == LutForm::kProducts) {
+    return level == SimdLevel::kAvx512Vbmi ? kMaxAvx512VbmiQueries : 1;
+  }
   switch (level) {
     case SimdLevel::kAvx512Vbmi:
       return kMaxAvx512VbmiQueries;
@@ -379,12 +508,20 @@ int MaxQueriesPerPass(SimdLevel level) {
   return 1;
 }
 
-void CheckArguments(const BlockLayout& layout, size_t block_stride_bytes, const QuantizedLut& lut) {
+void CheckArguments(const BlockLayout& layout, size_t block_stride_bytes, const QuantizedLut& lut,
+                    LutForm form) {
+  assert(lut.form == form);  // one form per call
   assert(lut.num_tables == layout.num_tables());
-  assert(lut.tables.size() >= static_cast<size_t>(kTableEntries) * lut.num_tables);
-  assert(lut.tables.size() % 64 == 0);
+  if (lut.form == LutForm::kProducts) {
+    assert(layout.bits() == 4);
+    assert(lut.query8.size() >= static_cast<size_t>(lut.num_tables));
+    assert(lut.query8.size() % 64 == 0);
+  } else {
+    assert(lut.tables.size() >= static_cast<size_t>(kTableEntries) * lut.num_tables);
+    assert(lut.tables.size() % 64 == 0);
+  }
   assert(block_stride_bytes >= static_cast<size_t>(layout.code_bytes_per_block()));
-  (void)layout, (void)block_stride_bytes, (void)lut;
+  (void)layout, (void)block_stride_bytes, (void)lut, (void)form;
 }
 
 }  // namespace
@@ -392,18 +529,31 @@ void CheckArguments(const BlockLayout& layout, size_t block_stride_bytes, const 
 void ScanBlocksMultiAt(SimdLevel level, const BlockLayout& layout, const uint8_t* first_block_codes,
                        size_t block_stride_bytes, int64_t num_blocks,
                        std::span<const QuantizedLut* const> luts, uint32_t* const* out) {
-  if (num_blocks <= 0) return;
-  const int per_pass = MaxQueriesPerPass(level);
+  if (num_blocks <= 0 || luts.empty()) return;
+  const LutForm form = luts[0]->form;
+  const int per_pass = MaxQueriesPerPass(level, form);
   for (size_t q0 = 0; q0 < luts.size(); q0 += per_pass) {
     const int queries = static_cast<int>(std::min<size_t>(per_pass, luts.size() - q0));
     Pass pass;
     for (int q = 0; q < queries; ++q) {
-      CheckArguments(layout, block_stride_bytes, *luts[q0 + q]);
-      pass.lut[q] = luts[q0 + q]->tables.data();
+      const QuantizedLut& lut = *luts[q0 + q];
+      CheckArguments(layout, block_stride_bytes, lut, form);
+      pass.lut[q] = lut.tables.data();
+      pass.query8[q] = lut.query8.data();
+      pass.init[q] = -128 * lut.query8_sum;
       pass.out[q] = out[q0 + q];
     }
-    ScanPass(level, first_block_codes, block_stride_bytes, num_blocks, layout.num_chunks(), pass,
-             queries);
+    pass.centroids8 = luts[q0]->centroids8;
+    for (int q = 1; q < queries; ++q) {  // one codebook per layout
+      assert(std::memcmp(luts[q0 + q]->centroids8, pass.centroids8, kTableEntries) == 0);
+    }
+    if (form == LutForm::kProducts) {
+      ScanProductsPass(level, first_block_codes, block_stride_bytes, num_blocks,
+                       layout.num_chunks(), pass, queries);
+    } else {
+      ScanPass(level, first_block_codes, block_stride_bytes, num_blocks, layout.num_chunks(), pass,
+               queries);
+    }
   }
 }
 

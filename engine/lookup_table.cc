@@ -17,6 +17,7 @@
 #include "engine/lookup_table.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cmath>
 #include <cstring>
@@ -25,6 +26,38 @@
 #include "engine/sphere_density.h"
 
 namespace tq {
+namespace {
+
+// Round to nearest, ties to even, as std::nearbyint in the default rounding mode, for
+// |x| < 2^51: adding and subtracting 1.5 * 2^52 leaves no fraction bits. nearbyint itself is a
+// libm call that saves and restores the floating-point environment: ~3% of a GloVe-100 query.
+inline double RoundToEven(double x) {
+  constexpr double kRound = 6755399441055744.0;  // 1.5 * 2^52
+  return (x + kRound) - kRound;
+}
+
+// ScopedLutForm's override: -1 for none, else the LutForm. Atomic so that OpenMP workers see a
+// test's override.
+std::atomic<int>& ForcedFormStorage() {
+  static std::atomic<int> forced{-1};
+  return forced;
+}
+
+}  // namespace
+
+LutForm PreferredLutForm(const BlockLayout& layout) {
+  if (layout.bits() != 4) return LutForm::kTables;
+  const int forced = ForcedFormStorage().load(std::memory_order_relaxed);
+  if (forced >= 0) return static_cast<LutForm>(forced);
+  return ActiveSimdLevel() == SimdLevel::kAvx512Vbmi ? LutForm::kProducts : LutForm::kTables;
+}
+
+ScopedLutForm::ScopedLutForm(LutForm form)
+    : previous_(ForcedFormStorage().exchange(static_cast<int>(form), std::memory_order_relaxed)) {}
+
+ScopedLutForm::~ScopedLutForm() {
+  ForcedFormStorage().store(previous_, std::memory_order_relaxed);
+}
 
 ThreeBitSplit FitThreeBitSplit(std::span<const float> centroids, std::span<const double> mass) {
   assert(centroids.size() == 8);
@@ -97,6 +130,18 @@ absl::StatusOr<LutCodebook> LutCodebook::CreateWithSplit(const BlockLayout& layo
   } else {
     book.plane_values_[0] = book.centroids_;
   }
+  if (layout.bits() == 4) {
+    double largest = 0.0;
+    for (float c : centroids) largest = std::max(largest, std::abs(double{c}));
+    if (largest > 0.0) {
+      const double step = largest / 127.0;
+      book.centroid_step_ = static_cast<float>(step);
+      for (int v = 0; v < kTableEntries; ++v) {
+        book.centroids8_[v] = static_cast<int8_t>(
+            std::clamp(RoundToEven(centroids[v] / step), -127.0, 127.0));
+      }
+    }
+  }
   return book;
 }
 
@@ -134,6 +179,10 @@ void BuildFloatLut(const BlockLayout& layout, const LutCodebook& codebook,
 
 void QuantizeLut(const BlockLayout& layout, const float* tables, QuantizedLut* out) {
   const int num_tables = layout.num_tables();
+  out->form = LutForm::kTables;
+  out->query8.clear();
+  out->query8_sum = 0;
+  std::memset(out->centroids8, 0, sizeof(out->centroids8));
   out->num_tables = num_tables;
   const size_t bytes = (static_cast<size_t>(kTableEntries) * num_tables + 63) / 64 * 64;
   out->tables.assign(bytes, 0);
@@ -153,16 +202,12 @@ void QuantizeLut(const BlockLayout& layout, const float* tables, QuantizedLut* o
   out->offset = static_cast<float>(offset);
   if (!(scale > 0.0)) return;  // flat tables: every entry is its minimum, all T8 = 0
   const double inverse = 1.0 / scale;
-  // Round to nearest, ties to even, as std::nearbyint in the default rounding mode: adding
-  // and subtracting 2^52 leaves no fraction bits for 0 <= x < 2^52. nearbyint itself is a libm
-  // call that saves and restores the floating-point environment: ~3% of a GloVe-100 query.
-  constexpr double kRound = 4503599627370496.0;  // 2^52
   for (int t = 0; t < num_tables; ++t) {
     const float* table = tables + kTableEntries * t;
     uint8_t* quantized = out->tables.data() + kTableEntries * t;
     for (int v = 0; v < kTableEntries; ++v) {
       const double x = std::min((table[v] - minimum[t]) * inverse, 255.0);  // >= 0
-      quantized[v] = static_cast<uint8_t>((x + kRound) - kRound);
+      quantized[v] = static_cast<uint8_t>(RoundToEven(x));
     }
   }
 }
@@ -172,6 +217,39 @@ void BuildQuantizedLut(const BlockLayout& layout, const LutCodebook& codebook,
   std::vector<float> tables(static_cast<size_t>(kTableEntries) * layout.num_tables());
   BuildFloatLut(layout, codebook, rotated_query, tables.data());
   QuantizeLut(layout, tables.data(), out);
+}
+
+void BuildProductLut(const BlockLayout& layout, const LutCodebook& codebook,
+                     const float* rotated_query, QuantizedLut* out) {
+  assert(layout.bits() == 4);
+  const int d = layout.dim();
+  out->form = LutForm::kProducts;
+  out->num_tables = layout.num_tables();
+  out->offset = 0.0f;
+  out->tables.clear();
+  out->query8.assign((static_cast<size_t>(out->num_tables) + 63) / 64 * 64, 0);
+  std::memcpy(out->centroids8, codebook.centroids8(), sizeof(out->centroids8));
+  double largest = 0.0;
+  for (int j = 0; j < d; ++j) largest = std::max(largest, std::abs(double{rotated_query[j]}));
+  out->scale = static_cast<float>(largest / 127.0 * codebook.centroid_step());
+  out->query8_sum = 0;
+  if (!(largest > 0.0)) return;  // a zero query: every product is zero
+  const double inverse = 127.0 / largest;
+  for (int j = 0; j < d; ++j) {  // one coordinate per table at 4 bits
+    const int8_t q = static_cast<int8_t>(
+        std::clamp(RoundToEven(rotated_query[j] * inverse), -127.0, 127.0));
+    out->query8[j] = q;
+    out->query8_sum += q;
+  }
+}
+
+void BuildQuantizedLut(const BlockLayout& layout, const LutCodebook& codebook,
+                       const float* rotated_query, LutForm form, QuantizedLut* out) {
+  if (form == LutForm::kProducts) {
+    BuildProductLut(layout, codebook, rotated_query, out);
+    return;
+  }
+  BuildQuantizedLut(layout, codebook, rotated_query, out);
 }
 
 float ScoreLaneExact(const BlockLayout& layout, std::span<const float> centroids,

@@ -1,5 +1,7 @@
-// Per-query lookup tables for the block scan: 16 entries per nibble group, float, then uint8
-// with one scale shared by all groups, so that the scan's integer sums are comparable.
+// Per-query lookup tables for the block scan, in one of two forms (LutForm): 16 entries per
+// nibble group, float, then uint8 with one scale shared by all groups; or, for 4-bit planes, the
+// query rounded to int8 per coordinate against int8 centroids. Either way the scan's integer sums
+// share one scale, so they are comparable.
 #ifndef TQ_ENGINE_LOOKUP_TABLE_H_
 #define TQ_ENGINE_LOOKUP_TABLE_H_
 
@@ -11,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/block_layout.h"
+#include "engine/simd_level.h"
 
 namespace tq {
 
@@ -64,26 +67,79 @@ class LutCodebook {
   std::span<const float> centroids() const { return centroids_; }
   std::span<const float> plane_values(int plane) const { return plane_values_[plane]; }
 
+  // 4-bit layouts (LutForm::kProducts): centroid v ~ centroid_step * centroids8[v], with
+  // centroid_step = max |c| / 127 (so every centroids8 is in [-127, 127]). Zero elsewhere.
+  float centroid_step() const { return centroid_step_; }
+  const int8_t* centroids8() const { return centroids8_; }
+
  private:
   LutCodebook() = default;
 
   std::vector<float> centroids_;
   std::vector<float> plane_values_[2];
+  float centroid_step_ = 0;
+  int8_t centroids8_[kTableEntries] = {};
 };
 
-// Tables of one query quantized to uint8: for table t, entry v is
-// T8[t][v] = round((T[t][v] - m_t) / scale) with m_t = min_v T[t][v] and
-// scale = max_t (max_v T[t][v] - m_t) / 255, so that
-//   sum_t T[t][code_t] ~ scale * sum_t T8[t][code_t] + offset,   offset = sum_t m_t,
-// within scale / 2 per real group. Padding tables are all zero (they add nothing).
-struct QuantizedLut {
-  int num_tables = 0;  // BlockLayout::num_tables() of the layout it was built for
-  float scale = 0;     // delta; 0 when every table is flat (e.g. a zero query)
-  float offset = 0;    // sum of the per-table minima
-  // 16 * num_tables bytes, table t at [16 t, 16 t + 16), then zeros up to a multiple of 64.
-  std::vector<uint8_t, CacheAlignedAllocator<uint8_t>> tables;
+// How a query meets the codes in the scan.
+// - kTables: 16 uint8 entries per nibble group (QuantizedLut::tables), looked up. Every plane,
+//   every SIMD level.
+// - kProducts: 4-bit planes only. The rotated query is rounded to int8 per coordinate
+//   (query8[j] = round(q'_j / step), |query8| <= 127) and the scan sums query8[j] *
+//   centroids8[code_j] exactly. Nothing depends on the query but the multiplier, so with
+//   AVX-512 VNNI the centroid bytes are looked up once per code load for every query of a pass
+//   and each query costs one vpdpbusd per 64 coordinates of 16 vectors: half the instructions
+//   of a lookup, and about half the rounding error of 8-bit tables (both roundings are finer
+//   than one table's step; engine_block_scan_test measures it). Without vpdpbusd the product
+//   needs 16-bit arithmetic and is slower than the lookups, so other levels keep the tables.
+enum class LutForm { kTables, kProducts };
 
-  float Estimate(uint32_t sum) const { return scale * static_cast<float>(sum) + offset; }
+// The form the index scans `layout` with at the active SIMD level: kProducts for 4-bit layouts
+// when the level is kAvx512Vbmi (it has VNNI), kTables otherwise; ScopedLutForm overrides it.
+// Whatever the level, a kProducts table scans to the same sums (ScanBlocks falls back to the
+// scalar product kernel), so forcing the form only changes speed.
+LutForm PreferredLutForm(const BlockLayout& layout);
+
+// Forces PreferredLutForm's answer for 4-bit layouts (others always get kTables) while alive:
+// tests compare every SIMD level against the scalar reference of the same form.
+class ScopedLutForm {
+ public:
+  explicit ScopedLutForm(LutForm form);
+  ~ScopedLutForm();
+  ScopedLutForm(const ScopedLutForm&) = delete;
+  ScopedLutForm& operator=(const ScopedLutForm&) = delete;
+
+ private:
+  int previous_;
+};
+
+// One query's tables for one layout, in either form; the scan's sum S of a vector estimates
+// sum_t T[t][code_t] as scale * S + offset (S read as int32: products can be negative).
+//
+// kTables: for table t, entry v is T8[t][v] = round((T[t][v] - m_t) / scale) with
+// m_t = min_v T[t][v] and scale = max_t (max_v T[t][v] - m_t) / 255, offset = sum_t m_t, and
+// S = sum_t T8[t][code_t]: within scale / 2 per real group. Padding tables are all zero.
+//
+// kProducts (4-bit layouts, where table t is coordinate t): S = sum_t query8[t] *
+// centroids8[code_t], scale = the query's step * LutCodebook::centroid_step(), offset = 0.
+// |S| <= 127 * 127 * 65536 < 2^31.
+struct QuantizedLut {
+  LutForm form = LutForm::kTables;
+  int num_tables = 0;  // BlockLayout::num_tables() of the layout it was built for
+  float scale = 0;     // 0 when every table is flat (e.g. a zero query)
+  float offset = 0;    // kTables: the sum of the per-table minima; kProducts: 0
+  // kTables: 16 * num_tables bytes, table t at [16 t, 16 t + 16), then zeros up to a multiple
+  // of 64. Empty for kProducts.
+  std::vector<uint8_t, CacheAlignedAllocator<uint8_t>> tables;
+  // kProducts: query8[t] for each table (0 for padding ones), then zeros up to a multiple of
+  // 64; their sum; and the codebook's centroids8. Empty / zero for kTables.
+  std::vector<int8_t, CacheAlignedAllocator<int8_t>> query8;
+  int32_t query8_sum = 0;
+  int8_t centroids8[kTableEntries] = {};
+
+  float Estimate(uint32_t sum) const {
+    return scale * static_cast<float>(static_cast<int32_t>(sum)) + offset;
+  }
 };
 
 // Float tables (16 * layout.num_tables() floats): T[t][v] = sum over the coordinates j of
@@ -94,9 +150,18 @@ void BuildFloatLut(const BlockLayout& layout, const LutCodebook& codebook,
 // Quantizes float tables (16 * layout.num_tables()) as described at QuantizedLut.
 void QuantizeLut(const BlockLayout& layout, const float* tables, QuantizedLut* out);
 
-// BuildFloatLut + QuantizeLut.
+// BuildFloatLut + QuantizeLut: the kTables form.
 void BuildQuantizedLut(const BlockLayout& layout, const LutCodebook& codebook,
                        const float* rotated_query, QuantizedLut* out);
+
+// The kProducts form of a 4-bit layout (layout.bits() == 4): query8[t] = round(q'_t / step)
+// with step = max_t |q'_t| / 127, ties to even.
+void BuildProductLut(const BlockLayout& layout, const LutCodebook& codebook,
+                     const float* rotated_query, QuantizedLut* out);
+
+// Either form; kProducts needs a 4-bit layout.
+void BuildQuantizedLut(const BlockLayout& layout, const LutCodebook& codebook,
+                       const float* rotated_query, LutForm form, QuantizedLut* out);
 
 // The float-exact score the tables approximate: sum_j q'_j c[code_j] from the exact codes of
 // vector `lane` of a packed block (accumulated in double). For b = 3 it uses the true

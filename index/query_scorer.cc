@@ -49,11 +49,14 @@ QueryScorer::QueryScorer(const ScoringContext& context, const float* query)
   for (int j = 0; j < d; ++j) query_squared_norm_ += static_cast<double>(q[j]) * q[j];
   prepared_ = context.quantizer->PrepareQuery(q);
   const int m = context.format->upper_coords();
+  // 4-bit parts are scanned as products where the CPU has VNNI (lookup_table.h, LutForm).
   if (const BlockLayout* layout = context.format->upper_layout()) {
-    BuildQuantizedLut(*layout, *context.upper_codebook, prepared_.rotated.data(), &upper_lut_);
+    BuildQuantizedLut(*layout, *context.upper_codebook, prepared_.rotated.data(),
+                      PreferredLutForm(*layout), &upper_lut_);
   }
   if (const BlockLayout* layout = context.format->mse_layout()) {
-    BuildQuantizedLut(*layout, *context.mse_codebook, prepared_.rotated.data() + m, &mse_lut_);
+    BuildQuantizedLut(*layout, *context.mse_codebook, prepared_.rotated.data() + m,
+                      PreferredLutForm(*layout), &mse_lut_);
   }
   if (const BlockLayout* layout = context.format->qjl_layout()) {
     BuildQuantizedLut(*layout, *context.qjl_codebook, prepared_.projected.data(), &qjl_lut_);

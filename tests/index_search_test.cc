@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/lookup_table.h"
 #include "engine/simd_level.h"
 #include "index/index.h"
 #include "index_test_util.h"
@@ -218,25 +219,33 @@ TEST(IndexSearchTest, CosineAndL2ScoresDeriveFromTheEstimate) {
   }
 }
 
+// Each level against the scalar reference of the same scan form: 4-bit parts are scanned as
+// products with VNNI and with tables elsewhere (engine/lookup_table.h, LutForm), two different
+// roundings that may keep different candidates, so each form is forced in turn.
 TEST(IndexSearchTest, ResultsAreIdenticalAtEverySimdLevel) {
   constexpr int kDim = 100, kN = 3000, kQueries = 10, kK = 20;
   const std::vector<float> x = RandomVectors(kN, kDim, 51);
   const std::vector<float> q = RandomVectors(kQueries, kDim, 52);
   for (Variant variant : kVariants) {
     for (int bits = 1; bits <= 4; ++bits) {
-      SCOPED_TRACE(Name(Metric::kL2, variant, bits));
-      SearchResults reference;
-      for (int level = 0; level <= static_cast<int>(DetectedSimdLevel()); ++level) {
-        ScopedSimdLevel scoped(static_cast<SimdLevel>(level));
-        auto index = MakeIndex(Options(kDim, bits, Metric::kL2, variant));
-        ASSERT_TRUE(index->Add(x).ok());
-        SearchResults r;
-        ASSERT_TRUE(index->Search(q, kK, {}, &r).ok());
-        if (level == 0) {
-          reference = r;
-        } else {
-          EXPECT_EQ(r.ids, reference.ids) << SimdLevelName(static_cast<SimdLevel>(level));
-          EXPECT_EQ(r.scores, reference.scores) << SimdLevelName(static_cast<SimdLevel>(level));
+      for (LutForm form : {LutForm::kTables, LutForm::kProducts}) {
+        if (bits != 4 && form == LutForm::kProducts) continue;  // only 4-bit parts have it
+        SCOPED_TRACE(Name(Metric::kL2, variant, bits) +
+                     (form == LutForm::kProducts ? " products" : " tables"));
+        ScopedLutForm forced(form);
+        SearchResults reference;
+        for (int level = 0; level <= static_cast<int>(DetectedSimdLevel()); ++level) {
+          ScopedSimdLevel scoped(static_cast<SimdLevel>(level));
+          auto index = MakeIndex(Options(kDim, bits, Metric::kL2, variant));
+          ASSERT_TRUE(index->Add(x).ok());
+          SearchResults r;
+          ASSERT_TRUE(index->Search(q, kK, {}, &r).ok());
+          if (level == 0) {
+            reference = r;
+          } else {
+            EXPECT_EQ(r.ids, reference.ids) << SimdLevelName(static_cast<SimdLevel>(level));
+            EXPECT_EQ(r.scores, reference.scores) << SimdLevelName(static_cast<SimdLevel>(level));
+          }
         }
       }
     }
