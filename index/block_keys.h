@@ -48,6 +48,8 @@ inline constexpr int64_t kBlockCandidatesSlack = 16;
 //   key = (mse + upper + qjl_scale * residual * qjl) * scale       (each part a * sum + c)
 //         + (mean_dots + offset)   or   + offset when offset != 0 and mean_dots is null,
 //   then, under l2, 2 key - squared
+// (each a * sum + c, the qjl product's addition and the multiplication by the scale with what
+// is added to it are fused multiply-adds, rounded once: two to four operations per lane fewer)
 // reaches `threshold` (NaN keys never do), in block then lane order: keys[c] = its key,
 // lanes[c] = 32 i + l. Returns their number; keys and lanes hold 32 count + kBlockCandidatesSlack.
 // At `level` <= DetectedSimdLevel() (the scan passes the active one; tests every one).
