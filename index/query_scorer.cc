@@ -163,7 +163,7 @@ void QueryScorer::Collect(SimdLevel level, const BlockStore& store, int64_t b0, 
       BlockCandidatesAt(level, Terms(), in, count, reservoir->threshold_key(), keys, lanes);
   const int64_t base = b0 * kBlockVectors;
   if (params.allow_list == nullptr && !params.predicate) {
-    for (int64_t c = 0; c < candidates; ++c) reservoir->Offer(keys[c], base + lanes[c]);
+    reservoir->OfferMany(keys, lanes, base, candidates);
     return;
   }
   for (int64_t c = 0; c < candidates; ++c) {

@@ -157,6 +157,28 @@ Reservoir::Reservoir(int64_t capacity)
       keys_(2 * capacity_ + kSlack),
       positions_(2 * capacity_ + kSlack) {}
 
+void Reservoir::OfferMany(const float* keys, const uint32_t* lanes, int64_t base, int64_t n) {
+  float* const key_column = keys_.data();
+  int64_t* const position_column = positions_.data();
+  const int64_t full = 2 * capacity_;
+  int64_t size = size_;
+  Candidate threshold = threshold_;
+  for (int64_t c = 0; c < n; ++c) {
+    const float key = keys[c];
+    const int64_t pos = base + lanes[c];
+    key_column[size] = key;
+    position_column[size] = pos;
+    size += (key > threshold.key) | ((key == threshold.key) & (pos < threshold.pos));
+    if (size == full) {
+      size_ = size;
+      Prune();
+      size = size_;
+      threshold = threshold_;
+    }
+  }
+  size_ = size;
+}
+
 void Reservoir::Merge(const Reservoir& other) {
   for (int64_t i = 0; i < other.size_; ++i) {
     if (Accepts(other.keys_[i], other.positions_[i])) Push(other.keys_[i], other.positions_[i]);

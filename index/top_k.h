@@ -61,6 +61,10 @@ class Reservoir {
     size_ += Accepts(key, pos);
     if (size_ == 2 * capacity_) Prune();
   }
+  // Offer(keys[c], base + lanes[c]) for c < n, with the size and the threshold kept in
+  // registers (Offer's stores to the position column may alias the members, so a loop of
+  // Offers reloads them all after each candidate).
+  void OfferMany(const float* keys, const uint32_t* lanes, int64_t base, int64_t n);
   void Merge(const Reservoir& other);
   // The best min(capacity, seen) candidates by position (the order the blocks are in, for the
   // rescoring that reads them); leaves the reservoir empty.
