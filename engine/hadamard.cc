@@ -99,7 +99,7 @@ TQ_AVX512 inline void RegisterStages(__m512 (&a)[kRegs]) {
       if (k & stride) continue;
       const __m512 lo = a[k], hi = a[k + stride];
       a[k] = _mm512_add_ps(lo, hi);
-      a[k + stride] = _mm512_sub_ps(lo, hi);
+      a[k + stride] = _mm512_fnmadd_ps(hi, _mm512_set1_ps(1.0f), lo);
     }
   }
 }
