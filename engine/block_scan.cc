@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdlib>
 #include <cstring>
 
 // GCC 12's own avx512fintrin.h trips -W(maybe-)uninitialized (_mm512_setzero_si512,
@@ -45,10 +46,51 @@ constexpr int kAvx2FlushSteps = 128;   // 2 lanes x 128 loads x 255 < 2^16
 constexpr int kAvx512FlushSteps = 64;  // 4 lanes x 64 loads x 255 < 2^16
 static_assert(2 * kAvx2FlushSteps * 255 < 65536 && 4 * kAvx512FlushSteps * 255 < 65536,
               "uint16 accumulators would overflow");
-// Codes are prefetched this far ahead of the load. On the test machine the hardware prefetcher
-// alone left a 768 MB scan at ~55% of a plain read's bandwidth; 8 KB ahead brings it to
-// 80-100% (4 KB and 16 KB measured slightly worse). Prefetches past the end never fault.
+// Software prefetch of the codes, about this far ahead of the load. On the Xeon the README's
+// earlier tables came from, the hardware prefetcher alone left a 768 MB scan at ~55% of a plain
+// read's bandwidth; 8 KB ahead brought it to 80-100% (4 KB and 16 KB slightly worse).
+// Prefetches past the end never fault.
 constexpr int kPrefetchBytes = 8192;
+
+// On AMD (Zen 4) the VBMI kernels, which do the fewest instructions per code byte, were slowed
+// by it in every memory-bound pass, whatever the distance (whole blocks 1-8 ahead) or hint
+// (T0, T1, NTA), and sped up only in passes with enough queries to leave the memory idle
+// between loads. Passes over 1M vectors of d = 100 at 4 bits in 1920-byte blocks (100k of
+// d = 1536 likewise), GB/s of blocks per query, without / with:
+//   queries per pass         1          2          4          5          6          8
+//   products, d = 100    36 / 19    29 / 13    13 / 12    17 / 12    12 / 13    12.6 / 13.4
+//   products, d = 1536 40.6 / 31.8             19.9 / 20.5                      11.3 / 13.5
+//   tables,   d = 100  23.5 / 18.7  22 / 12    15 / 12                          6.9 / 8.7
+// So there they prefetch only in passes of 6 queries or more. (The AVX2 and AVX-512BW kernels
+// prefetch always: on Zen 4 that helped or tied but for AVX2's single-query passes, -12%.)
+// TQ_PREFETCH=0 or 1 forces it off or on for the VBMI kernels (to measure other machines).
+constexpr int kMinAmdVbmiPrefetchQueries = 6;
+
+bool VbmiPrefetches(int queries) {
+  static const int forced = [] {
+    const char* env = std::getenv("TQ_PREFETCH");
+    if (env != nullptr && (std::strcmp(env, "0") == 0 || std::strcmp(env, "1") == 0)) {
+      return env[0] - '0';
+    }
+    return -1;
+  }();
+  static const bool amd = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd") != 0;
+  }();
+  if (forced >= 0) return forced == 1;
+  return !amd || queries >= kMinAmdVbmiPrefetchQueries;
+}
+
+// Bytes from a block to the one prefetched while it is scanned (0: none): whole blocks, so that
+// each code line is prefetched at the same offset of a block a few blocks on. (A flat 8 KB
+// ahead skipped some of every block's code lines once blocks had a tail of columns: 8 KB on
+// from block b's code area is partly block b + 4's tail.)
+inline size_t PrefetchAhead(size_t stride, bool prefetch = true) {
+  if (!prefetch) return 0;
+  const size_t blocks = (kPrefetchBytes + stride / 2) / stride;
+  return (blocks > 0 ? blocks : 1) * stride;
+}
 
 // Up to this many queries share each code load (AVX-512 has registers for 4 x 4 accumulators,
 // VBMI for 8 x 2, AVX2 for 2 x 4); larger batches are split into passes.
@@ -67,13 +109,14 @@ struct Pass {
   uint32_t* out[kMaxAvx512VbmiQueries];
 };
 
-// The bytes of a block past its codes (the caller's per-vector data: the index reads its float
-// columns and live mask right after each pass) are fetched while the codes are summed. The
-// 8 KB-ahead prefetches follow the codes only; with this the index answered 1.05-1.1x the
-// queries per second (GloVe-100, 4 bits, k = 10 and 64, VBMI and AVX-512BW).
-inline void PrefetchBlockTail(const uint8_t* codes, int num_chunks, size_t stride) {
-  for (size_t o = static_cast<size_t>(num_chunks) * kChunkBytes; o < stride; o += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(codes + o), _MM_HINT_T0);
+// Bytes [from, stride) of a block: the code lines its kernel's loop does not prefetch as it
+// goes, and the bytes past its codes (the caller's per-vector data: the index reads its float
+// columns and live mask right after each pass), fetched with the rest of the block. The tail
+// with the codes made the index answer 1.05-1.1x the queries per second on the Xeon
+// (GloVe-100, 4 bits, k = 10 and 64, VBMI and AVX-512BW).
+inline void PrefetchBlockRest(const uint8_t* block, size_t from, size_t stride) {
+  for (size_t o = from / 64 * 64; o < stride; o += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(block + o), _MM_HINT_T0);
   }
 }
 
@@ -133,9 +176,10 @@ __attribute__((target("avx2"))) void ScanAvx2(const uint8_t* first, size_t strid
                                               int64_t num_blocks, int num_chunks,
                                               const Pass& pass) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const size_t ahead = PrefetchAhead(stride);
   for (int64_t b = 0; b < num_blocks; ++b) {
     const uint8_t* codes = first + b * stride;
-    PrefetchBlockTail(codes, num_chunks, stride);
+    if (ahead) PrefetchBlockRest(codes + ahead, static_cast<size_t>(num_chunks) * kChunkBytes, stride);
     __m256i total[kQueries][4];  // uint32 sums of lanes 0..7, 8..15, 16..23, 24..31
     for (int q = 0; q < kQueries; ++q) {
       for (__m256i& t : total[q]) t = _mm256_setzero_si256();
@@ -148,8 +192,9 @@ __attribute__((target("avx2"))) void ScanAvx2(const uint8_t* first, size_t strid
         for (__m256i& a : acc[q]) a = _mm256_setzero_si256();
       }
       for (int p = p0; p < p1; ++p) {
-        _mm_prefetch(reinterpret_cast<const char*>(codes + p * kChunkBytes + kPrefetchBytes),
-                     _MM_HINT_T0);
+        if (ahead) {
+          _mm_prefetch(reinterpret_cast<const char*>(codes + ahead + p * kChunkBytes), _MM_HINT_T0);
+        }
         const __m256i x =
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + p * kChunkBytes));
         const __m256i lo = _mm256_and_si256(x, low4);
@@ -213,9 +258,12 @@ TQ_AVX512 void ScanAvx512(const uint8_t* first, size_t stride, int64_t num_block
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const int full_steps = num_chunks / 2;
   const int steps = (num_chunks + 1) / 2;  // the last one is half empty when num_chunks is odd
+  const size_t ahead = PrefetchAhead(stride);
   for (int64_t b = 0; b < num_blocks; ++b) {
     const uint8_t* codes = first + b * stride;
-    PrefetchBlockTail(codes, num_chunks, stride);
+    if (ahead) {
+      PrefetchBlockRest(codes + ahead, static_cast<size_t>(full_steps) * 2 * kChunkBytes, stride);
+    }
     __m512i total[kQueries][2];  // uint32 sums of lanes 0..15 and 16..31
     for (int q = 0; q < kQueries; ++q) total[q][0] = total[q][1] = _mm512_setzero_si512();
     for (int s0 = 0; s0 < steps; s0 += kAvx512FlushSteps) {
@@ -227,7 +275,7 @@ TQ_AVX512 void ScanAvx512(const uint8_t* first, size_t stride, int64_t num_block
       const int full_end = std::min(s1, full_steps);
       for (int s = s0; s < full_end; ++s) {
         const uint8_t* at = codes + s * 2 * kChunkBytes;
-        _mm_prefetch(reinterpret_cast<const char*>(at + kPrefetchBytes), _MM_HINT_T0);
+        if (ahead) _mm_prefetch(reinterpret_cast<const char*>(at + ahead), _MM_HINT_T0);
         const __m512i x = _mm512_loadu_si512(at);
         StepAvx512<kQueries>(_mm512_and_si512(x, low4),
                              _mm512_and_si512(_mm512_srli_epi16(x, 4), low4), pass,
@@ -309,9 +357,13 @@ TQ_AVX512_VBMI void ScanAvx512Vbmi(const uint8_t* first, size_t stride, int64_t 
   // and 8 x 2 x 2 accumulators would not fit in the 32 registers.
   constexpr bool kTwoSets = kQueries <= 4;
   const int full_steps = num_chunks / 2;
+  const size_t ahead = PrefetchAhead(stride, VbmiPrefetches(kQueries));
   for (int64_t b = 0; b < num_blocks; ++b) {
     const uint8_t* codes = first + b * stride;
-    PrefetchBlockTail(codes, num_chunks, stride);
+    if (ahead) {
+      PrefetchBlockRest(codes + ahead, static_cast<size_t>(full_steps / 2) * 4 * kChunkBytes,
+                        stride);
+    }
     __m512i even[kQueries][2], odd[kQueries][2];
     for (int q = 0; q < kQueries; ++q) {
       even[q][0] = even[q][1] = odd[q][0] = odd[q][1] = _mm512_setzero_si512();
@@ -320,8 +372,10 @@ TQ_AVX512_VBMI void ScanAvx512Vbmi(const uint8_t* first, size_t stride, int64_t 
     int s = 0;
     for (; s + 1 < full_steps; s += 2) {
       const uint8_t* at = codes + s * 2 * kChunkBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(at + kPrefetchBytes), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(at + 64 + kPrefetchBytes), _MM_HINT_T0);
+      if (ahead) {
+        _mm_prefetch(reinterpret_cast<const char*>(at + ahead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(at + ahead + 64), _MM_HINT_T0);
+      }
       StepVbmi<kQueries>(_mm512_loadu_si512(at), pass, s * 2 * kChunkBytes, even);
       StepVbmi<kQueries>(_mm512_loadu_si512(at + 64), pass, (s + 1) * 2 * kChunkBytes, second);
     }
@@ -377,9 +431,13 @@ TQ_AVX512_VBMI void ScanProductsVbmi(const uint8_t* first, size_t stride, int64_
       _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pass.centroids8))),
       _mm512_set1_epi8(static_cast<char>(0x80)));
   const int full_steps = num_chunks / 2;
+  const size_t ahead = PrefetchAhead(stride, VbmiPrefetches(kQueries));
   for (int64_t b = 0; b < num_blocks; ++b) {
     const uint8_t* codes = first + b * stride;
-    PrefetchBlockTail(codes, num_chunks, stride);
+    if (ahead) {
+      PrefetchBlockRest(codes + ahead, static_cast<size_t>(full_steps / 2) * 4 * kChunkBytes,
+                        stride);
+    }
     __m512i even[kQueries][2], odd[kQueries][2];
     for (int q = 0; q < kQueries; ++q) {
       even[q][0] = even[q][1] = _mm512_set1_epi32(pass.init[q]);
@@ -389,8 +447,10 @@ TQ_AVX512_VBMI void ScanProductsVbmi(const uint8_t* first, size_t stride, int64_
     int s = 0;
     for (; s + 1 < full_steps; s += 2) {
       const uint8_t* at = codes + s * 2 * kChunkBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(at + kPrefetchBytes), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(at + 64 + kPrefetchBytes), _MM_HINT_T0);
+      if (ahead) {
+        _mm_prefetch(reinterpret_cast<const char*>(at + ahead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(at + ahead + 64), _MM_HINT_T0);
+      }
       StepProductsVbmi<kQueries>(_mm512_loadu_si512(at), gather, centroids, pass, s, even);
       StepProductsVbmi<kQueries>(_mm512_loadu_si512(at + 64), gather, centroids, pass, s + 1,
                                  second);
