@@ -53,18 +53,20 @@ static_assert(2 * kAvx2FlushSteps * 255 < 65536 && 4 * kAvx512FlushSteps * 255 <
 constexpr int kPrefetchBytes = 8192;
 
 // On AMD (Zen 4) the VBMI kernels, which do the fewest instructions per code byte, were slowed
-// by it in every memory-bound pass, whatever the distance (whole blocks 1-8 ahead) or hint
-// (T0, T1, NTA), and sped up only in passes with enough queries to leave the memory idle
-// between loads. Passes over 1M vectors of d = 100 at 4 bits in 1920-byte blocks (100k of
-// d = 1536 likewise), GB/s of blocks per query, without / with:
-//   queries per pass         1          2          4          5          6          8
-//   products, d = 100    36 / 19    29 / 13    13 / 12    17 / 12    12 / 13    12.6 / 13.4
-//   products, d = 1536 40.6 / 31.8             19.9 / 20.5                      11.3 / 13.5
-//   tables,   d = 100  23.5 / 18.7  22 / 12    15 / 12                          6.9 / 8.7
-// So there they prefetch only in passes of 6 queries or more. (The AVX2 and AVX-512BW kernels
-// prefetch always: on Zen 4 that helped or tied but for AVX2's single-query passes, -12%.)
-// TQ_PREFETCH=0 or 1 forces it off or on for the VBMI kernels (to measure other machines).
-constexpr int kMinAmdVbmiPrefetchQueries = 6;
+// by it in memory-bound passes, whatever the distance (whole blocks 1-8 ahead) or hint (T0, T1,
+// NTA), and sped up only in full passes of 8 queries, which leave the memory idle between
+// loads. Passes over 1M vectors of d = 100 at 4 bits in 1920-byte blocks (100k of d = 1536 in
+// 24.8 KB ones), GB/s of blocks streamed, without / with (two runs each, rounded):
+//   queries per pass       1        2        4        5        6        8
+//   products, d = 100    34 / 18  28 / 14  20 / 11  12 / 11  14 / 11  12 / 12
+//   products, d = 1536   34 / 28           19 / 19                    11 / 13
+//   tables, d = 100      30 / 19  23 / 13  14 / 12  12 / 12  10 / 11   7 / 9
+//   tables, d = 1536     18 / 15            9 / 10                     6 / 8
+// and the index's 16-query calls (two passes of 8) at d = 1536: 75 GB/s without, 95 with. So
+// there only full passes prefetch. (The AVX2 and AVX-512BW kernels prefetch always: on Zen 4
+// that helped or tied but for AVX2's single-query passes, -12%.) TQ_PREFETCH=0 or 1 forces it
+// off or on for the VBMI kernels (to measure other machines).
+constexpr int kMinAmdVbmiPrefetchQueries = 8;
 
 bool VbmiPrefetches(int queries) {
   static const int forced = [] {
