@@ -31,6 +31,7 @@
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 // GCC 12's own avx512fintrin.h trips -W(maybe-)uninitialized (_mm512_setzero_si512,
 // _mm512_extracti64x4_epi64 et al.): the intrinsics' undefined-value placeholders.
@@ -101,8 +102,8 @@ constexpr int kMaxAvx512Queries = 4;
 constexpr int kMaxAvx2Queries = 2;
 
 // The tables and outputs of the queries of one pass. kProducts tables use query8 and init
-// (-128 * query8_sum: the VNNI kernel multiplies centroids8 + 128, which are unsigned) and the
-// pass's shared centroids8 instead of lut.
+// (-128 * query8_sum: the VNNI kernel multiplies centroids8 + 128, which are unsigned; 0 for
+// kTables, whose query8_sum is 0) and the pass's shared centroids8 instead of lut.
 struct Pass {
   const uint8_t* lut[kMaxAvx512VbmiQueries];
   const int8_t* query8[kMaxAvx512VbmiQueries];
@@ -351,12 +352,15 @@ TQ_AVX512_VBMI inline void StepVbmi(__m512i x, const Pass& pass, int offset,
   }
 }
 
-template <int kQueries>
-TQ_AVX512_VBMI void ScanAvx512Vbmi(const uint8_t* first, size_t stride, int64_t num_blocks,
-                                   int num_chunks, const Pass& pass) {
-  // Up to 4 queries: two accumulator sets, even and odd steps, so that consecutive vpdpbusd
-  // into one register do not wait on each other. More queries space them out by themselves,
-  // and 8 x 2 x 2 accumulators would not fit in the 32 registers.
+// The block loop of both VBMI kernels: step(x, s, acc) on every zmm x of each block's codes
+// (s: its index; with an odd chunk count the last is loaded half, and the tables or query8
+// above it are zero padding), sums from pass.init, stored to pass.out. Up to 4 queries: two
+// accumulator sets, even and odd steps, so that consecutive vpdpbusd into one register do not
+// wait on each other. More queries space them out by themselves, and 8 x 2 x 2 accumulators
+// would not fit in the 32 registers.
+template <int kQueries, typename Step>
+TQ_AVX512_VBMI inline void BlocksVbmi(const uint8_t* first, size_t stride, int64_t num_blocks,
+                                      int num_chunks, const Pass& pass, Step step) {
   constexpr bool kTwoSets = kQueries <= 4;
   const int full_steps = num_chunks / 2;
   const size_t ahead = PrefetchAhead(stride, VbmiPrefetches(kQueries));
@@ -368,7 +372,8 @@ TQ_AVX512_VBMI void ScanAvx512Vbmi(const uint8_t* first, size_t stride, int64_t 
     }
     __m512i even[kQueries][2], odd[kQueries][2];
     for (int q = 0; q < kQueries; ++q) {
-      even[q][0] = even[q][1] = odd[q][0] = odd[q][1] = _mm512_setzero_si512();
+      even[q][0] = even[q][1] = _mm512_set1_epi32(pass.init[q]);
+      odd[q][0] = odd[q][1] = _mm512_setzero_si512();
     }
     __m512i(&second)[kQueries][2] = kTwoSets ? odd : even;
     int s = 0;
@@ -378,17 +383,15 @@ TQ_AVX512_VBMI void ScanAvx512Vbmi(const uint8_t* first, size_t stride, int64_t 
         _mm_prefetch(reinterpret_cast<const char*>(at + ahead), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(at + ahead + 64), _MM_HINT_T0);
       }
-      StepVbmi<kQueries>(_mm512_loadu_si512(at), pass, s * 2 * kChunkBytes, even);
-      StepVbmi<kQueries>(_mm512_loadu_si512(at + 64), pass, (s + 1) * 2 * kChunkBytes, second);
+      step(_mm512_loadu_si512(at), s, even);
+      step(_mm512_loadu_si512(at + 64), s + 1, second);
     }
     if (s < full_steps) {
-      StepVbmi<kQueries>(_mm512_loadu_si512(codes + s * 2 * kChunkBytes), pass, s * 2 * kChunkBytes,
-                         even);
+      step(_mm512_loadu_si512(codes + s * 2 * kChunkBytes), s, even);
       ++s;
     }
-    if (num_chunks % 2 == 1) {  // the last chunk alone; the tables above it are zero padding
-      StepVbmi<kQueries>(_mm512_maskz_loadu_epi8(0xFFFFFFFFull, codes + s * 2 * kChunkBytes), pass,
-                         s * 2 * kChunkBytes, second);
+    if (num_chunks % 2 == 1) {  // the last chunk alone
+      step(_mm512_maskz_loadu_epi8(0xFFFFFFFFull, codes + s * 2 * kChunkBytes), s, second);
     }
     for (int q = 0; q < kQueries; ++q) {
       for (int h = 0; h < 2; ++h) {
@@ -397,6 +400,15 @@ TQ_AVX512_VBMI void ScanAvx512Vbmi(const uint8_t* first, size_t stride, int64_t 
       }
     }
   }
+}
+
+template <int kQueries>
+TQ_AVX512_VBMI void ScanAvx512Vbmi(const uint8_t* first, size_t stride, int64_t num_blocks,
+                                   int num_chunks, const Pass& pass) {
+  BlocksVbmi<kQueries>(first, stride, num_blocks, num_chunks, pass,
+                       [&](__m512i x, int s, __m512i(&acc)[kQueries][2]) TQ_AVX512_VBMI {
+                         StepVbmi<kQueries>(x, pass, s * 2 * kChunkBytes, acc);
+                       });
 }
 
 // kProducts: the same gathered dwords (byte k of dword v: lane v's and lane v + 16's nibbles of
@@ -425,58 +437,27 @@ TQ_AVX512_VBMI inline void StepProductsVbmi(__m512i x, __m512i gather, __m512i c
 template <int kQueries>
 TQ_AVX512_VBMI void ScanProductsVbmi(const uint8_t* first, size_t stride, int64_t num_blocks,
                                      int num_chunks, const Pass& pass) {
-  // As ScanAvx512Vbmi: two accumulator sets for few queries, so that consecutive vpdpbusd into
-  // one register do not wait on each other.
-  constexpr bool kTwoSets = kQueries <= 4;
   const __m512i gather = _mm512_load_si512(kVbmi.gather);
   const __m512i centroids = _mm512_add_epi8(
       _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pass.centroids8))),
       _mm512_set1_epi8(static_cast<char>(0x80)));
-  const int full_steps = num_chunks / 2;
-  const size_t ahead = PrefetchAhead(stride, VbmiPrefetches(kQueries));
-  for (int64_t b = 0; b < num_blocks; ++b) {
-    const uint8_t* codes = first + b * stride;
-    if (ahead) {
-      PrefetchBlockRest(codes + ahead, static_cast<size_t>(full_steps / 2) * 4 * kChunkBytes,
-                        stride);
-    }
-    __m512i even[kQueries][2], odd[kQueries][2];
-    for (int q = 0; q < kQueries; ++q) {
-      even[q][0] = even[q][1] = _mm512_set1_epi32(pass.init[q]);
-      odd[q][0] = odd[q][1] = _mm512_setzero_si512();
-    }
-    __m512i(&second)[kQueries][2] = kTwoSets ? odd : even;
-    int s = 0;
-    for (; s + 1 < full_steps; s += 2) {
-      const uint8_t* at = codes + s * 2 * kChunkBytes;
-      if (ahead) {
-        _mm_prefetch(reinterpret_cast<const char*>(at + ahead), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(at + ahead + 64), _MM_HINT_T0);
-      }
-      StepProductsVbmi<kQueries>(_mm512_loadu_si512(at), gather, centroids, pass, s, even);
-      StepProductsVbmi<kQueries>(_mm512_loadu_si512(at + 64), gather, centroids, pass, s + 1,
-                                 second);
-    }
-    if (s < full_steps) {
-      StepProductsVbmi<kQueries>(_mm512_loadu_si512(codes + s * 2 * kChunkBytes), gather,
-                                 centroids, pass, s, even);
-      ++s;
-    }
-    if (num_chunks % 2 == 1) {  // the last chunk alone; query8 above it is zero padding
-      StepProductsVbmi<kQueries>(
-          _mm512_maskz_loadu_epi8(0xFFFFFFFFull, codes + s * 2 * kChunkBytes), gather, centroids,
-          pass, s, second);
-    }
-    for (int q = 0; q < kQueries; ++q) {
-      for (int h = 0; h < 2; ++h) {
-        const __m512i sum = kTwoSets ? _mm512_add_epi32(even[q][h], odd[q][h]) : even[q][h];
-        _mm512_storeu_si512(pass.out[q] + b * kBlockVectors + 16 * h, sum);
-      }
-    }
-  }
+  BlocksVbmi<kQueries>(first, stride, num_blocks, num_chunks, pass,
+                       [&](__m512i x, int s, __m512i(&acc)[kQueries][2]) TQ_AVX512_VBMI {
+                         StepProductsVbmi<kQueries>(x, gather, centroids, pass, s, acc);
+                       });
 }
 
 #undef TQ_AVX512_VBMI
+
+// kernel(std::integral_constant<int, q>{}) for q = queries, 1 <= queries <= kMax: the kernels'
+// query counts are template arguments.
+template <int kMax, typename Kernel>
+void WithQueryCount(int queries, Kernel&& kernel) {
+  if constexpr (kMax > 1) {
+    if (queries < kMax) return WithQueryCount<kMax - 1>(queries, kernel);
+  }
+  kernel(std::integral_constant<int, kMax>{});
+}
 
 // The kProducts form: the VNNI kernel where the level has it, else the scalar one (other
 // levels never get kProducts tables from PreferredLutForm; tests force them).
@@ -489,59 +470,22 @@ void ScanProductsPass(SimdLevel level, const uint8_t* first, size_t stride, int6
     }
     return;
   }
-  switch (queries) {
-    case 8:
-      return ScanProductsVbmi<8>(first, stride, num_blocks, num_chunks, pass);
-    case 7:
-      return ScanProductsVbmi<7>(first, stride, num_blocks, num_chunks, pass);
-    case 6:
-      return ScanProductsVbmi<6>(first, stride, num_blocks, num_chunks, pass);
-    case 5:
-      return ScanProductsVbmi<5>(first, stride, num_blocks, num_chunks, pass);
-    case 4:
-      return ScanProductsVbmi<4>(first, stride, num_blocks, num_chunks, pass);
-    case 3:
-      return ScanProductsVbmi<3>(first, stride, num_blocks, num_chunks, pass);
-    case 2:
-      return ScanProductsVbmi<2>(first, stride, num_blocks, num_chunks, pass);
-    default:
-      return ScanProductsVbmi<1>(first, stride, num_blocks, num_chunks, pass);
-  }
+  WithQueryCount<kMaxAvx512VbmiQueries>(queries, [&](auto q) {
+    ScanProductsVbmi<decltype(q)::value>(first, stride, num_blocks, num_chunks, pass);
+  });
 }
 
 void ScanPass(SimdLevel level, const uint8_t* first, size_t stride, int64_t num_blocks,
               int num_chunks, const Pass& pass, int queries) {
   switch (level) {
     case SimdLevel::kAvx512Vbmi:
-      switch (queries) {
-        case 8:
-          return ScanAvx512Vbmi<8>(first, stride, num_blocks, num_chunks, pass);
-        case 7:
-          return ScanAvx512Vbmi<7>(first, stride, num_blocks, num_chunks, pass);
-        case 6:
-          return ScanAvx512Vbmi<6>(first, stride, num_blocks, num_chunks, pass);
-        case 5:
-          return ScanAvx512Vbmi<5>(first, stride, num_blocks, num_chunks, pass);
-        case 4:
-          return ScanAvx512Vbmi<4>(first, stride, num_blocks, num_chunks, pass);
-        case 3:
-          return ScanAvx512Vbmi<3>(first, stride, num_blocks, num_chunks, pass);
-        case 2:
-          return ScanAvx512Vbmi<2>(first, stride, num_blocks, num_chunks, pass);
-        default:
-          return ScanAvx512Vbmi<1>(first, stride, num_blocks, num_chunks, pass);
-      }
+      return WithQueryCount<kMaxAvx512VbmiQueries>(queries, [&](auto q) {
+        ScanAvx512Vbmi<decltype(q)::value>(first, stride, num_blocks, num_chunks, pass);
+      });
     case SimdLevel::kAvx512:
-      switch (queries) {
-        case 4:
-          return ScanAvx512<4>(first, stride, num_blocks, num_chunks, pass);
-        case 3:
-          return ScanAvx512<3>(first, stride, num_blocks, num_chunks, pass);
-        case 2:
-          return ScanAvx512<2>(first, stride, num_blocks, num_chunks, pass);
-        default:
-          return ScanAvx512<1>(first, stride, num_blocks, num_chunks, pass);
-      }
+      return WithQueryCount<kMaxAvx512Queries>(queries, [&](auto q) {
+        ScanAvx512<decltype(q)::value>(first, stride, num_blocks, num_chunks, pass);
+      });
     case SimdLevel::kAvx2:
       if (queries == 2) return ScanAvx2<2>(first, stride, num_blocks, num_chunks, pass);
       return ScanAvx2<1>(first, stride, num_blocks, num_chunks, pass);
