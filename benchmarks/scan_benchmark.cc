@@ -93,8 +93,9 @@ void SetRates(benchmark::State& state, int64_t vectors, int64_t bytes, int64_t v
   state.counters["MB"] = static_cast<double>(bytes) / (1 << 20);
 }
 
-// Args: level (0 scalar, 1 avx2, 2 avx512, 3 avx512vbmi), bits, dim, hot (0: ~1M vectors, 1: 1 MB), queries
-// per pass (1: ScanBlocks, more: ScanBlocksMulti), form (0 tables, 1 products: 4 bits only).
+// Args: level (0 scalar, 1 avx2, 2 avx512, 3 avx512vbmi), bits, dim, hot (0: ~1M vectors, 1: 1 MB),
+// queries per pass (1: ScanBlocks, more: ScanBlocksMulti), form (0 tables, 1 products: 4 bits
+// only).
 void BM_Scan(benchmark::State& state) {
   const auto level = static_cast<SimdLevel>(state.range(0));
   if (static_cast<int>(level) > static_cast<int>(DetectedSimdLevel())) {

@@ -155,7 +155,9 @@ void ScanProductsScalar(const uint8_t* first, size_t stride, int64_t num_blocks,
         sum[HalfByteLane(i) + 16] += q * centroids8[half[i] >> 4];
       }
     }
-    for (int l = 0; l < kBlockVectors; ++l) out[b * kBlockVectors + l] = static_cast<uint32_t>(sum[l]);
+    for (int l = 0; l < kBlockVectors; ++l) {
+      out[b * kBlockVectors + l] = static_cast<uint32_t>(sum[l]);
+    }
   }
 }
 
@@ -182,7 +184,9 @@ __attribute__((target("avx2"))) void ScanAvx2(const uint8_t* first, size_t strid
   const size_t ahead = PrefetchAhead(stride);
   for (int64_t b = 0; b < num_blocks; ++b) {
     const uint8_t* codes = first + b * stride;
-    if (ahead) PrefetchBlockRest(codes + ahead, static_cast<size_t>(num_chunks) * kChunkBytes, stride);
+    if (ahead) {
+      PrefetchBlockRest(codes + ahead, static_cast<size_t>(num_chunks) * kChunkBytes, stride);
+    }
     __m256i total[kQueries][4];  // uint32 sums of lanes 0..7, 8..15, 16..23, 24..31
     for (int q = 0; q < kQueries; ++q) {
       for (__m256i& t : total[q]) t = _mm256_setzero_si256();

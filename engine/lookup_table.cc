@@ -21,6 +21,7 @@
 #include <cassert>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "engine/sphere_density.h"
@@ -55,9 +56,7 @@ LutForm PreferredLutForm(const BlockLayout& layout) {
 ScopedLutForm::ScopedLutForm(LutForm form)
     : previous_(ForcedFormStorage().exchange(static_cast<int>(form), std::memory_order_relaxed)) {}
 
-ScopedLutForm::~ScopedLutForm() {
-  ForcedFormStorage().store(previous_, std::memory_order_relaxed);
-}
+ScopedLutForm::~ScopedLutForm() { ForcedFormStorage().store(previous_, std::memory_order_relaxed); }
 
 ThreeBitSplit FitThreeBitSplit(std::span<const float> centroids, std::span<const double> mass) {
   assert(centroids.size() == 8);
@@ -137,8 +136,8 @@ absl::StatusOr<LutCodebook> LutCodebook::CreateWithSplit(const BlockLayout& layo
       const double step = largest / 127.0;
       book.centroid_step_ = static_cast<float>(step);
       for (int v = 0; v < kTableEntries; ++v) {
-        book.centroids8_[v] = static_cast<int8_t>(
-            std::clamp(RoundToEven(centroids[v] / step), -127.0, 127.0));
+        book.centroids8_[v] =
+            static_cast<int8_t>(std::clamp(RoundToEven(centroids[v] / step), -127.0, 127.0));
       }
     }
   }
@@ -189,8 +188,10 @@ void QuantizeLut(const BlockLayout& layout, const float* tables, QuantizedLut* o
   std::vector<double> minimum(num_tables);
   double range = 0.0;
   double offset = 0.0;
+  bool finite = true;
   for (int t = 0; t < num_tables; ++t) {
     const float* table = tables + kTableEntries * t;
+    for (int v = 0; v < kTableEntries; ++v) finite = finite && std::isfinite(table[v]);
     const float lo = *std::min_element(table, table + kTableEntries);
     const float hi = *std::max_element(table, table + kTableEntries);
     minimum[t] = lo;
@@ -200,6 +201,12 @@ void QuantizeLut(const BlockLayout& layout, const float* tables, QuantizedLut* o
   const double scale = range / 255.0;
   out->scale = static_cast<float>(scale);
   out->offset = static_cast<float>(offset);
+  if (!finite || !std::isfinite(out->scale) || !std::isfinite(out->offset)) {
+    // A query whose rotation overflowed float: no key ranks (NaN keys never pass), rather than
+    // entries converted from NaN.
+    out->scale = std::numeric_limits<float>::quiet_NaN();
+    return;
+  }
   if (!(scale > 0.0)) return;  // flat tables: every entry is its minimum, all T8 = 0
   const double inverse = 1.0 / scale;
   for (int t = 0; t < num_tables; ++t) {
@@ -230,14 +237,22 @@ void BuildProductLut(const BlockLayout& layout, const LutCodebook& codebook,
   out->query8.assign((static_cast<size_t>(out->num_tables) + 63) / 64 * 64, 0);
   std::memcpy(out->centroids8, codebook.centroids8(), sizeof(out->centroids8));
   double largest = 0.0;
-  for (int j = 0; j < d; ++j) largest = std::max(largest, std::abs(double{rotated_query[j]}));
+  bool finite = true;
+  for (int j = 0; j < d; ++j) {
+    finite = finite && std::isfinite(rotated_query[j]);
+    largest = std::max(largest, std::abs(double{rotated_query[j]}));
+  }
   out->scale = static_cast<float>(largest / 127.0 * codebook.centroid_step());
   out->query8_sum = 0;
+  if (!finite || !std::isfinite(out->scale)) {  // as QuantizeLut: no key ranks
+    out->scale = std::numeric_limits<float>::quiet_NaN();
+    return;
+  }
   if (!(largest > 0.0)) return;  // a zero query: every product is zero
   const double inverse = 127.0 / largest;
   for (int j = 0; j < d; ++j) {  // one coordinate per table at 4 bits
-    const int8_t q = static_cast<int8_t>(
-        std::clamp(RoundToEven(rotated_query[j] * inverse), -127.0, 127.0));
+    const int8_t q =
+        static_cast<int8_t>(std::clamp(RoundToEven(rotated_query[j] * inverse), -127.0, 127.0));
     out->query8[j] = q;
     out->query8_sum += q;
   }

@@ -88,9 +88,10 @@ class LutCodebook {
 //   (query8[j] = round(q'_j / step), |query8| <= 127) and the scan sums query8[j] *
 //   centroids8[code_j] exactly. Nothing depends on the query but the multiplier, so with
 //   AVX-512 VNNI the centroid bytes are looked up once per code load for every query of a pass
-//   and each query costs one vpdpbusd per 64 coordinates of 16 vectors: half the instructions
+//   and each query costs one vpdpbusd per 4 coordinates of 16 vectors: half the instructions
 //   of a lookup, and about half the rounding error of 8-bit tables (both roundings are finer
-//   than one table's step; engine_block_scan_test measures it). Without vpdpbusd the product
+//   than one table's step; engine_block_scan_test measures it). A query whose rotation is not
+//   finite gets scale NaN in either form: no key ranks. Without vpdpbusd the product
 //   needs 16-bit arithmetic and is slower than the lookups, so other levels keep the tables.
 enum class LutForm { kTables, kProducts };
 

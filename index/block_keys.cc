@@ -160,8 +160,8 @@ TQ_AVX512 inline __m512 KeysAvx512(const KeyTerms& t, const BlockKeyInputs& in, 
   }
   const __m512 scale = _mm512_loadu_ps(in.scale + l);
   if (in.mean_dots) {
-    k = _mm512_fmadd_ps(
-        k, scale, _mm512_add_ps(_mm512_loadu_ps(in.mean_dots + l), _mm512_set1_ps(t.offset)));
+    k = _mm512_fmadd_ps(k, scale,
+                        _mm512_add_ps(_mm512_loadu_ps(in.mean_dots + l), _mm512_set1_ps(t.offset)));
   } else if (t.offset != 0.0f) {
     k = _mm512_fmadd_ps(k, scale, _mm512_set1_ps(t.offset));
   } else {

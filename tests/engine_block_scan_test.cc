@@ -388,14 +388,15 @@ void ExpectMultiQueryScansMatch(const BlockLayout& layout, const Blocks& blocks,
   for (SimdLevel level : AvailableSimdLevels()) {
     for (size_t queries : {1, 2, 3, 4, 5, 6, 7, 8, 9, 17}) {
       std::vector<const QuantizedLut*> lut_ptrs;
-      std::vector<std::vector<uint32_t>> out(queries, std::vector<uint32_t>(blocks.num_blocks * 32));
+      std::vector<std::vector<uint32_t>> out(queries,
+                                             std::vector<uint32_t>(blocks.num_blocks * 32));
       std::vector<uint32_t*> out_ptrs;
       for (size_t q = 0; q < queries; ++q) {
         lut_ptrs.push_back(&luts[q]);
         out_ptrs.push_back(out[q].data());
       }
-      ScanBlocksMultiAt(level, layout, blocks.block(0), blocks.stride, blocks.num_blocks,
-                        lut_ptrs, out_ptrs.data());
+      ScanBlocksMultiAt(level, layout, blocks.block(0), blocks.stride, blocks.num_blocks, lut_ptrs,
+                        out_ptrs.data());
       for (size_t q = 0; q < queries; ++q) {
         ASSERT_TRUE(std::equal(expected[q].begin(), expected[q].begin() + count, out[q].begin()))
             << LevelName(level) << " " << what << " queries " << queries << " query " << q;
@@ -612,14 +613,15 @@ TEST(BlockScanTest, ProductsMatchTheNaiveSumAtEveryLevel) {
           c = static_cast<int8_t>(static_cast<int>(rng.NextBelow(255)) - 127);
         }
       }
-      const std::vector<uint32_t> naive = NaiveProducts(layout, lut, codes, count, blocks.num_blocks);
+      const std::vector<uint32_t> naive =
+          NaiveProducts(layout, lut, codes, count, blocks.num_blocks);
       for (SimdLevel level : AvailableSimdLevels()) {
         std::vector<uint32_t> out(blocks.num_blocks * 32, 0xDEADBEEF);
         ScanBlocksAt(level, layout, blocks.block(0), blocks.stride, blocks.num_blocks, lut,
                      out.data());
         for (int64_t i = 0; i < count; ++i) {
-          ASSERT_EQ(out[i], naive[i]) << LevelName(level) << " d " << d << " trial " << trial
-                                      << " vector " << i;
+          ASSERT_EQ(out[i], naive[i])
+              << LevelName(level) << " d " << d << " trial " << trial << " vector " << i;
         }
       }
     }
@@ -654,7 +656,7 @@ TEST(BlockScanTest, ProductsOfTheLargestDimensionDoNotOverflow) {
     const LutCodebook lut_book = MakeLutCodebook(layout, *Book(d, 4));
     ASSERT_EQ(lut_book.centroids8()[15], 127);
     const int64_t count = 33;
-    std::vector<uint8_t> codes(count * d, 15);  // the +127 centroid
+    std::vector<uint8_t> codes(count * d, 15);          // the +127 centroid
     for (int j = 0; j < d; ++j) codes[32 * d + j] = 0;  // the -127 centroid
     const Blocks blocks = PackAll(layout, codes, count, 0);
     for (int sign : {1, -1}) {
@@ -820,8 +822,9 @@ TEST(BlockScanRankingTest, FourBitScanFindsTheEstimatorsTopTen) {
   // The products form rounds the query and the centroids more finely than 8-bit tables round
   // each product: a smaller error, at least as good a ranking.
   const RankingStats products = MeasureRanking(e, layout, lut_book, 50, 99, LutForm::kProducts);
-  std::printf("b=4 d=200 products: top-10 overlap %.2f / 10, in scan top-50 %.2f, rel rms err %.4f\n",
-              products.top10_in_top10, products.top10_in_top50, products.relative_rms);
+  std::printf(
+      "b=4 d=200 products: top-10 overlap %.2f / 10, in scan top-50 %.2f, rel rms err %.4f\n",
+      products.top10_in_top10, products.top10_in_top50, products.relative_rms);
   EXPECT_GE(products.top10_in_top10, 9.0);
   EXPECT_GE(products.top10_in_top50, 9.95);
   EXPECT_LT(products.relative_rms, 0.75 * stats.relative_rms);

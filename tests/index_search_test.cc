@@ -252,6 +252,30 @@ TEST(IndexSearchTest, ResultsAreIdenticalAtEverySimdLevel) {
   }
 }
 
+// A finite query so large that its rotation overflows float has no finite table in either
+// form: nothing ranks, the results are padding, at every level (no NaN is converted to an
+// integer on the way).
+TEST(IndexSearchTest, AQueryWhoseRotationOverflowsFindsNothing) {
+  constexpr int kDim = 64;
+  const std::vector<float> x = RandomVectors(500, kDim, 71);
+  const std::vector<float> q(kDim, 3e38f);
+  for (int bits : {2, 4}) {
+    for (LutForm form : {LutForm::kTables, LutForm::kProducts}) {
+      ScopedLutForm forced(form);
+      for (SimdLevel level : AvailableSimdLevels()) {
+        ScopedSimdLevel scoped(level);
+        auto index = MakeIndex(Options(kDim, bits, Metric::kInnerProduct));
+        ASSERT_TRUE(index->Add(x).ok());
+        SearchResults r;
+        ASSERT_TRUE(index->Search(q, 5, {}, &r).ok());
+        for (int i = 0; i < 5; ++i) {
+          EXPECT_EQ(r.id(0, i), -1) << bits << " " << SimdLevelName(level) << " " << i;
+        }
+      }
+    }
+  }
+}
+
 TEST(IndexSearchTest, ThreadCountDoesNotChangeResults) {
   // 6000 vectors = 188 blocks: fewer queries than threads split the blocks by segments.
   constexpr int kDim = 16, kN = 6000, kK = 25;

@@ -1,6 +1,7 @@
 // The scan's reservoir: KthLargestAt is the k-th value of a descending sort, and a Reservoir keeps
 // exactly the best `capacity` candidates by Better whatever order they are pushed (or offered,
-// one by one or in batches) in, ties included (the index's results must not depend on thread count or SIMD level), at every level.
+// one by one or in batches) in, ties included (the index's results must not depend on thread count
+// or SIMD level), at every level.
 #include "index/top_k.h"
 
 #include <gtest/gtest.h>
