@@ -49,7 +49,8 @@ const cli::CommandSpec& SpeedSpec() {
         "has no AVX kernels (its speed is a lower bound)"},
        {"json", "", "print one JSON object instead of the table"}},
       "exit codes: 0 ok, 1 bad input, 2 usage. Add rates are the median of at least three adds "
-      "of the whole base into a new index, after an untimed one. Seconds are wall-clock on a "
+      "of the whole base into a new index, after an untimed one; batch QPS the median of at "
+      "least three searches of all the queries. Seconds are wall-clock on a "
       "machine that may be shared: read the ratios, measured in one run, rather than the "
       "absolute rates."};
   return spec;

@@ -38,7 +38,8 @@ struct SpeedRow {
   double scan_gbps_1t = 0;           // the same in bytes of blocks
   double memory_read_gbps = 0;       // one thread summing as many bytes as the blocks hold
   double flat_vectors_per_s_1t = 0;  // exact float search, one query per call, one thread
-  double qps_1t = 0;                 // the whole batch in one Search call, one thread
+  double qps_1t = 0;                 // the whole batch in one Search call, one thread (median
+                                     // of >= 3 calls)
   double qps = 0;                    // the same on options.threads threads
   double recall = 0;                 // recall@k of the batch against exact search
 };
