@@ -1,5 +1,7 @@
-// Block scan kernels: scalar reference, AVX2 and AVX-512BW, all computing exact integer sums.
-// The SIMD kernels are FAISS's fast-scan inner loop adapted to TurboQuant's nibble groups.
+// Block scan kernels: scalar reference, AVX2, AVX-512BW and AVX-512 VBMI/VNNI, all computing
+// exact integer sums; for LutForm::kProducts (4-bit codes) a scalar reference and a VNNI kernel
+// (below, after the VBMI tables kernel). The tables kernels are FAISS's fast-scan inner loop
+// adapted to TurboQuant's nibble groups.
 //
 // Per 32-byte chunk (AVX2) the codes split into low nibbles (lanes 0..15) and high nibbles
 // (lanes 16..31); one vpshufb per half looks both up in T_2p | T_2p+1 (one 32-byte load of the
@@ -22,7 +24,8 @@
 // ScanBlocksMulti: each code load and nibble split serves up to 4 queries (AVX-512, 16
 // accumulators of 32 registers; AVX2 has 16 registers, so 2; VBMI needs half the accumulators
 // and serves 8). With 768 MB of codes from DRAM, 4 queries per pass took 1.5x the time of one
-// (AVX-512), i.e. ~2.7x the per-query rate; VBMI's 8 gain ~5% over 4 (bound by the lookups).
+// (AVX-512), i.e. ~2.7x the per-query rate; VBMI's 8 gain ~5% over 4 (bound by the lookups);
+// the products kernel's 8 ran 1.5-1.7x VBMI's tables (Zen 4, tq_scan_benchmark).
 #include "engine/block_scan.h"
 
 #include <immintrin.h>
