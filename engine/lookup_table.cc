@@ -24,6 +24,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "engine/simd_level.h"
 #include "engine/sphere_density.h"
 
 namespace tq {

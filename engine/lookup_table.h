@@ -13,7 +13,6 @@
 
 #include "absl/status/statusor.h"
 #include "engine/block_layout.h"
-#include "engine/simd_level.h"
 
 namespace tq {
 

@@ -168,7 +168,7 @@ void Reservoir::OfferMany(const float* keys, const uint32_t* lanes, int64_t base
     const int64_t pos = base + lanes[c];
     key_column[size] = key;
     position_column[size] = pos;
-    size += (key > threshold.key) | ((key == threshold.key) & (pos < threshold.pos));
+    size += Beats(key, pos, threshold);
     if (size == full) {
       size_ = size;
       Prune();

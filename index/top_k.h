@@ -43,27 +43,17 @@ class Reservoir {
   float threshold_key() const { return threshold_.key; }
   // Whether (key, pos) could still be among the best `capacity` (cheap; test before Push).
   // Before the first pruning every key but NaN is.
-  bool Accepts(float key, int64_t pos) const {
-    // Better(Candidate{key, pos}, threshold_) without branches: the outcome is a coin flip.
-    return (key > threshold_.key) | ((key == threshold_.key) & (pos < threshold_.pos));
-  }
+  bool Accepts(float key, int64_t pos) const { return Beats(key, pos, threshold_); }
   // A NaN key ranks below every other (as -inf).
   void Push(float key, int64_t pos) {
     keys_[size_] = std::isnan(key) ? -kInf : key;
     positions_[size_] = pos;
     if (++size_ == 2 * capacity_) Prune();
   }
-  // Push if Accepts, branch-free but for the pruning: the candidate is written in any case and
-  // only counted if it gets in. A NaN key never does.
-  void Offer(float key, int64_t pos) {
-    keys_[size_] = key;
-    positions_[size_] = pos;
-    size_ += Accepts(key, pos);
-    if (size_ == 2 * capacity_) Prune();
-  }
-  // Offer(keys[c], base + lanes[c]) for c < n, with the size and the threshold kept in
-  // registers (Offer's stores to the position column may alias the members, so a loop of
-  // Offers reloads them all after each candidate).
+  // For c < n: Push(keys[c], base + lanes[c]) if Accepts it (a NaN key never gets in),
+  // branch-free but for the pruning: each candidate is written in any case and only counted
+  // if it gets in. The size and the threshold stay in registers (stores to the int64 position
+  // column may alias the members, and a loop of one-candidate calls reloaded them all each time).
   void OfferMany(const float* keys, const uint32_t* lanes, int64_t base, int64_t n);
   void Merge(const Reservoir& other);
   // The best min(capacity, seen) candidates by position (the order the blocks are in, for the
@@ -75,6 +65,10 @@ class Reservoir {
   // Room past the end for whole-register stores.
   static constexpr int64_t kSlack = 16;
 
+  // Better(Candidate{key, pos}, threshold) without branches: the outcome is a coin flip.
+  static bool Beats(float key, int64_t pos, const Candidate& threshold) {
+    return (key > threshold.key) | ((key == threshold.key) & (pos < threshold.pos));
+  }
   // Keeps the best capacity_ by Better: everything above the capacity_-th largest key, then of
   // those equal to it the lowest positions. Branch-free too (see KthLargestAt).
   void Prune();

@@ -1,7 +1,7 @@
 // The scan's reservoir: KthLargestAt is the k-th value of a descending sort, and a Reservoir keeps
 // exactly the best `capacity` candidates by Better whatever order they are pushed (or offered,
-// one by one or in batches) in, ties included (the index's results must not depend on thread count
-// or SIMD level), at every level.
+// one at a time or in batches) in, ties included (the index's results must not depend on thread
+// count or SIMD level), at every level.
 #include "index/top_k.h"
 
 #include <gtest/gtest.h>
@@ -50,7 +50,7 @@ TEST(ReservoirTest, KeepsTheBestByBetterInAnyPushOrder) {
         std::vector<Candidate> expected = all;
         std::sort(expected.begin(), expected.end(), Better);
         expected.resize(capacity);
-        // 3 orders, by Push, by Offer and by OfferMany (in batches of 1 to 64)
+        // 3 orders, by Push, by OfferMany one at a time and in batches of 1 to 64
         for (int order = 0; order < 9; ++order) {
           std::vector<Candidate> pushed = all;
           if (order % 3 == 1) std::reverse(pushed.begin(), pushed.end());
@@ -66,11 +66,10 @@ TEST(ReservoirTest, KeepsTheBestByBetterInAnyPushOrder) {
                 reservoir.Push(c.key, c.pos);
               }
             }
-          } else if (order / 3 == 1) {
-            for (const Candidate& c : pushed) reservoir.Offer(c.key, c.pos);
           } else {
             for (size_t c0 = 0; c0 < pushed.size();) {
-              const size_t n = std::min<size_t>(1 + rng.NextBelow(64), pushed.size() - c0);
+              const size_t n =
+                  order / 3 == 1 ? 1 : std::min<size_t>(1 + rng.NextBelow(64), pushed.size() - c0);
               std::vector<float> keys;
               std::vector<uint32_t> lanes;
               for (size_t c = c0; c < c0 + n; ++c) {
@@ -101,21 +100,19 @@ TEST(ReservoirTest, KeepsTheBestByBetterInAnyPushOrder) {
 
 TEST(ReservoirTest, NanKeysRankLastWhenPushedAndNeverGetInWhenOffered) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  Reservoir pushed(2), offered(2), offered_many(2);
-  for (Reservoir* r : {&pushed, &offered, &offered_many}) {
+  Reservoir pushed(2), offered(2);
+  for (Reservoir* r : {&pushed, &offered}) {
     r->Push(1.0f, 0);
     EXPECT_FALSE(r->Accepts(nan, 1));
   }
   pushed.Push(nan, 1);
-  offered.Offer(nan, 1);
   const float keys[2] = {nan, 2.0f};
   const uint32_t lanes[2] = {0, 1};
-  offered_many.OfferMany(keys, lanes, 1, 2);
+  offered.OfferMany(keys, lanes, 1, 2);
   const std::vector<Candidate> from_push = pushed.TakeBest();
   ASSERT_EQ(from_push.size(), 2u);
   EXPECT_EQ(from_push[1].key, -std::numeric_limits<float>::infinity());
-  EXPECT_EQ(offered.TakeBest().size(), 1u);
-  const std::vector<Candidate> from_many = offered_many.TakeBest();
+  const std::vector<Candidate> from_many = offered.TakeBest();
   ASSERT_EQ(from_many.size(), 2u);
   EXPECT_EQ(from_many[1].key, 2.0f);
   EXPECT_EQ(from_many[1].pos, 2);
